@@ -1,0 +1,102 @@
+"""Split loaded documents into chunks that fit the embedding model.
+
+all-MiniLM-L6-v2 truncates at 256 word pieces and Swedish costs about two
+word pieces a word, so chunks are bounded by counted word pieces, not words.
+Chunks never cross a heading or a page, and are cut between sentences.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+
+from assistant.text import split_sentences
+from assistant.types import Chunk, LoadedDocument, Section
+
+TokenCounter = Callable[[str], int]
+
+
+def index_text(chunk: Chunk) -> str:
+    """What is embedded and lexically indexed: the passage with its title and heading."""
+    where = f"{chunk.title} – {chunk.section}" if chunk.section else chunk.title
+    return f"{where}\n{chunk.text}"
+
+
+def _pieces(section: Section) -> Iterator[tuple[str, int]]:
+    """Sentences of a section with their offsets."""
+    cursor = 0
+    for sentence in split_sentences(section.text):
+        at = section.text.find(sentence, cursor)
+        at = cursor if at < 0 else at
+        cursor = at + len(sentence)
+        yield sentence, section.start + at
+
+
+def _split_long(sentence: str, start: int, budget: int, count: TokenCounter) -> Iterator[tuple[str, int]]:
+    """A sentence over budget is cut between words."""
+    words = sentence.split(" ")
+    current: list[str] = []
+    offset = start
+    for word in words:
+        if current and count(" ".join(current + [word])) > budget:
+            text = " ".join(current)
+            yield text, offset
+            offset += len(text) + 1
+            current = []
+        current.append(word)
+    if current:
+        yield " ".join(current), offset
+
+
+def chunk_document(doc: LoadedDocument, max_tokens: int, count: TokenCounter) -> list[Chunk]:
+    groups: list[tuple[tuple[int | None, tuple[str, ...]], list[tuple[str, int]]]] = []
+    for section in doc.sections:
+        key = (section.page, section.heading_path)
+        if not groups or groups[-1][0] != key:
+            groups.append((key, []))
+        groups[-1][1].extend(_pieces(section))
+
+    chunks: list[Chunk] = []
+    for (page, heading_path), sentences in groups:
+        section_name = " > ".join(heading_path) or None
+        header = count(f"{doc.title} – {section_name or ''}\n")
+        budget = max(16, max_tokens - header)
+        current: list[tuple[str, int]] = []
+        current_tokens = 0
+
+        def emit() -> None:
+            if not current:
+                return
+            start = current[0][1]
+            last_text, last_start = current[-1]
+            end = last_start + len(last_text)
+            text = " ".join(t for t, _ in current)
+            digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            ordinal = len(chunks)
+            chunks.append(
+                Chunk(
+                    id=f"{doc.document_id}:{ordinal:04d}:{digest[:12]}",
+                    document_id=doc.document_id,
+                    ordinal=ordinal,
+                    text=text,
+                    title=doc.title,
+                    start=start,
+                    end=end,
+                    content_hash=digest,
+                    page=page,
+                    section=section_name,
+                )
+            )
+
+        for sentence, start in sentences:
+            n = count(sentence)
+            parts = [(sentence, start)] if n <= budget else list(_split_long(sentence, start, budget, count))
+            for text, at in parts:
+                n = n if len(parts) == 1 else count(text)
+                if current and current_tokens + n > budget:
+                    emit()
+                    current, current_tokens = [], 0
+                current.append((text, at))
+                current_tokens += n
+        emit()
+    return chunks

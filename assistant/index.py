@@ -1,0 +1,323 @@
+"""The index: ingestion into Chroma + the lexical index, and hybrid search.
+
+Each document is written atomically: vectors are added first, the ledger row
+and chunk texts change in one SQLite transaction, and only then are the old
+vectors deleted. A failure before the commit removes what was just added, so
+the index holds for that document exactly what it held before.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Literal
+
+from assistant.chunking import chunk_document, index_text
+from assistant.embedding import Embedder
+from assistant.errors import AssistantError, IngestError, ModelMismatchError
+from assistant.ledger import Ledger
+from assistant.lexical import BM25Index
+from assistant.loaders import SUPPORTED_SUFFIXES, document_id_for, load_file
+from assistant.settings import Settings
+from assistant.text import content_tokens
+from assistant.types import Chunk, DocumentRecord, Hit, LoadedDocument
+from assistant.vectorstore import VectorStore, chroma_client
+
+log = logging.getLogger(__name__)
+SearchMode = Literal["hybrid", "dense", "lexical"]
+RRF_K = 60
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)
+    chunks: int = 0  # chunks embedded in this run
+    seconds: float = 0.0
+
+    def summary(self) -> dict:
+        return {
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "removed": len(self.removed),
+            "failed": list(self.failed),
+            "chunks": self.chunks,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def collect_files(paths: Iterable[Path]) -> list[Path]:
+    """Files to ingest. Folders are walked for supported types; names starting with _ or . are skipped."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            for candidate in sorted(path.rglob("*")):
+                rel = candidate.relative_to(path).parts
+                if any(p.startswith(("_", ".")) for p in rel):
+                    continue
+                if candidate.is_file() and candidate.suffix.lower() in SUPPORTED_SUFFIXES:
+                    files.append(candidate)
+        else:
+            files.append(path)
+    return files
+
+
+class Index:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or Embedder(settings.embedding_model, settings.embedding_device, settings.embedding_batch_size)
+        self.ledger = Ledger(settings.ledger_path)
+        self._store: VectorStore | None = None
+        self._lexical: BM25Index | None = None
+
+    # -- state ---------------------------------------------------------
+    @property
+    def store(self) -> VectorStore:
+        if self._store is None:
+            self._store = VectorStore(chroma_client(self.settings), self.settings.collection)
+        return self._store
+
+    def check_model(self) -> None:
+        built_with = self.ledger.get_meta("embedding_model")
+        if built_with is not None and built_with != self.settings.embedding_model:
+            raise ModelMismatchError(
+                f"Indexet byggdes med embeddingmodellen '{built_with}', men inställningen är nu "
+                f"'{self.settings.embedding_model}'. Vektorer från olika modeller kan inte blandas. "
+                "Bygg om indexet med `python ingest.py --rebuild`, eller återställ ASSISTANT_EMBEDDING_MODEL."
+            )
+
+    def documents(self) -> list[DocumentRecord]:
+        return self.ledger.documents()
+
+    def is_empty(self) -> bool:
+        return not self.ledger.documents()
+
+    def close(self) -> None:
+        self.ledger.close()
+
+    # -- ingestion -----------------------------------------------------
+    def ingest(
+        self,
+        paths: Iterable[Path],
+        prune: bool = False,
+        on_file: Callable[[Path, str, str | None], None] | None = None,
+        progress: bool = False,
+    ) -> IngestReport:
+        """Ingest files and folders. `on_file(path, outcome, reason)` is called per file."""
+        self.check_model()
+        started = time.perf_counter()
+        report = IngestReport()
+        files = collect_files(paths)
+        seen: dict[str, Path] = {}
+        iterator: Iterable[Path] = files
+        if progress and files:
+            from tqdm import tqdm
+
+            iterator = tqdm(files, desc="Läser in", unit="fil", leave=False)
+        for path in iterator:
+            doc_id = document_id_for(path)
+            if doc_id in seen:
+                reason = f"Samma dokument-id ({doc_id}) som {seen[doc_id].name}; byt namn på en av filerna."
+                report.failed.append({"path": str(path), "reason": reason})
+                on_file and on_file(path, "failed", reason)
+                continue
+            seen[doc_id] = path
+            try:
+                outcome = self._ingest_one(path, report)
+            except IngestError as exc:
+                report.failed.append({"path": str(path), "reason": str(exc)})
+                on_file and on_file(path, "failed", str(exc))
+                continue
+            on_file and on_file(path, outcome, None)
+        if prune:
+            for record in self.ledger.documents():
+                if not Path(record.source).exists():
+                    self.remove(record.document_id)
+                    report.removed.append(record.document_id)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def ingest_bytes(self, name: str, data: bytes, keep_dir: Path) -> tuple[str, str]:
+        """Ingest an upload. The file is kept under `keep_dir` only when it was accepted."""
+        self.check_model()
+        doc = load_file(Path(name), self._max_bytes(), data=data, name=name)
+        keep_dir.mkdir(parents=True, exist_ok=True)
+        target = keep_dir / Path(name).name
+        existing = self.ledger.document(doc.document_id)
+        if existing and Path(existing.source).resolve() != target.resolve() and Path(existing.source).exists():
+            raise IngestError(
+                f"Det finns redan ett dokument med id '{doc.document_id}' ({Path(existing.source).name}). "
+                "Byt namn på filen eller ta bort det befintliga dokumentet först."
+            )
+        tmp = target.with_name(f".{target.name}.uppladdning")
+        tmp.write_bytes(data)
+        doc = LoadedDocument(**{**doc.__dict__, "source": str(target)})
+        report = IngestReport()
+        try:
+            outcome = self._write(doc, report, existing)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        tmp.replace(target)
+        return doc.document_id, outcome
+
+    def _max_bytes(self) -> int:
+        return int(self.settings.max_file_mb * 1_000_000)
+
+    def _ingest_one(self, path: Path, report: IngestReport) -> str:
+        doc_id = document_id_for(path)
+        existing = self.ledger.document(doc_id)
+        if existing is not None:
+            from assistant.embedding import file_sha256
+
+            try:
+                same = path.stat().st_size <= self._max_bytes() and file_sha256(path) == existing.content_hash
+            except OSError:
+                same = False
+            if same:
+                report.unchanged.append(doc_id)
+                return "unchanged"
+        doc = load_file(path, self._max_bytes())
+        return self._write(doc, report, existing)
+
+    def _write(self, doc: LoadedDocument, report: IngestReport, existing: DocumentRecord | None) -> str:
+        if existing is not None and existing.content_hash == doc.content_hash:
+            report.unchanged.append(doc.document_id)
+            return "unchanged"
+        chunks = chunk_document(doc, self.settings.chunk_max_tokens, self.embedder.count_tokens)
+        if not chunks:
+            raise IngestError("Filen gav inga textavsnitt att indexera.")
+        texts = [index_text(c) for c in chunks]
+        old_ids = self.ledger.chunk_ids(doc.document_id)
+        new_ids = [c.id for c in chunks if c.id not in set(old_ids)]
+        to_embed = [i for i, c in enumerate(chunks) if c.id in set(new_ids)]
+        vectors_new = self.embedder.embed_passages([texts[i] for i in to_embed])
+        report.chunks += len(to_embed)
+        fresh = [chunks[i] for i in to_embed]
+        self.store.add(fresh, vectors_new, [texts[i] for i in to_embed])
+        record = DocumentRecord(
+            document_id=doc.document_id,
+            source=doc.source,
+            title=doc.title,
+            kind=doc.kind,
+            content_hash=doc.content_hash,
+            chunk_count=len(chunks),
+            ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            ingested_by=self.settings.ingested_by or _current_user(),
+            metadata=doc.metadata,
+        )
+        try:
+            with self.ledger.transaction() as conn:
+                if self.ledger.get_meta("embedding_model") is None:
+                    self.ledger.set_meta("embedding_model", self.settings.embedding_model)
+                self.ledger.replace_document(conn, record, chunks, [content_tokens(t) for t in texts])
+        except BaseException:
+            self.store.delete([c.id for c in fresh])
+            raise
+        stale = sorted(set(old_ids) - {c.id for c in chunks})
+        if stale:
+            self.store.delete(stale)
+        self._lexical = None
+        (report.updated if existing is not None else report.added).append(doc.document_id)
+        return "updated" if existing is not None else "added"
+
+    def remove(self, document_id: str) -> bool:
+        ids = self.ledger.chunk_ids(document_id)
+        if self.ledger.document(document_id) is None:
+            return False
+        with self.ledger.transaction() as conn:
+            self.ledger.delete_document(conn, document_id)
+        self.store.delete(ids)
+        self._lexical = None
+        return True
+
+    def rebuild(self) -> None:
+        """Forget everything, including which model built the index."""
+        for record in self.ledger.documents():
+            with self.ledger.transaction() as conn:
+                self.ledger.delete_document(conn, record.document_id)
+        with self.ledger.transaction():
+            self.ledger._db.execute("DELETE FROM meta")
+        self.store.reset()
+        self._lexical = None
+
+    def update_metadata(self, document_id: str, title: str, metadata: dict) -> None:
+        """Edit a document's title and metadata. Chunk texts and vectors stay as they are."""
+        if not title.strip():
+            raise AssistantError("Titeln får inte vara tom.")
+        self.ledger.update_metadata(document_id, title.strip(), metadata)
+        self._lexical = None
+
+    # -- search --------------------------------------------------------
+    @property
+    def lexical(self) -> BM25Index:
+        if self._lexical is None:
+            lexical = BM25Index()
+            lexical.build((chunk.id, tokens) for chunk, tokens in self.ledger.all_chunks())
+            self._lexical = lexical
+        return self._lexical
+
+    def warm_up(self) -> None:
+        self.embedder.warm_up()
+        _ = self.lexical
+
+    def search(self, query: str, k: int = 10, mode: SearchMode = "hybrid") -> list[Hit]:
+        if k <= 0:
+            raise ValueError(f"k must be > 0, got {k}")
+        if mode not in ("hybrid", "dense", "lexical"):
+            raise ValueError(f"mode must be hybrid, dense or lexical, got {mode!r}")
+        self.check_model()
+        depth = max(k * 4, 40)
+        dense = self.store.query(self.embedder.embed_query(query), depth) if mode != "lexical" else []
+        lexical = self.lexical.search(query, depth) if mode != "dense" else []
+        dense_rank = {cid: (r, s) for r, (cid, s) in enumerate(dense, start=1)}
+        lex_rank = {cid: (r, s) for r, (cid, s) in enumerate(lexical, start=1)}
+        fused: dict[str, float] = {}
+        for ranking in (dense_rank, lex_rank):
+            for cid, (rank, _) in ranking.items():
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank)
+        if mode == "dense":
+            fused = {cid: s for cid, (_, s) in dense_rank.items()}
+        elif mode == "lexical":
+            fused = {cid: s for cid, (_, s) in lex_rank.items()}
+        top = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        chunks = self.ledger.chunks([cid for cid, _ in top])
+        hits = []
+        for cid, score in top:
+            chunk = chunks.get(cid)
+            if chunk is None:  # vector without a ledger row: an interrupted write, ignored
+                continue
+            d = dense_rank.get(cid)
+            lx = lex_rank.get(cid)
+            hits.append(
+                Hit(
+                    chunk=chunk,
+                    score=score,
+                    dense_score=d[1] if d else None,
+                    lexical_score=lx[1] if lx else None,
+                    rank_dense=d[0] if d else None,
+                    rank_lexical=lx[0] if lx else None,
+                )
+            )
+        return hits
+
+    def chunks_of(self, document_id: str) -> list[Chunk]:
+        ids = self.ledger.chunk_ids(document_id)
+        found = self.ledger.chunks(ids)
+        return [found[i] for i in ids if i in found]
+
+
+def _current_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "okänd"

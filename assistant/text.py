@@ -1,0 +1,125 @@
+"""Swedish text handling: tokens, stems, compounds and sentence boundaries."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+import Stemmer
+
+TOKEN_RE = re.compile(r"[^\W_]+(?:[-:][^\W_]+)*", re.UNICODE)
+# A sentence ends at . ! ? followed by space and an upper-case letter, digit,
+# quote or list marker. Abbreviations common in Swedish guidance are protected.
+_ABBREVIATIONS = (
+    "t.ex.", "bl.a.", "m.m.", "s.k.", "d.v.s.", "dvs.", "o.s.v.", "osv.", "jfr.", "ca.",
+    "f.d.", "m.fl.", "p.g.a.", "pga.", "resp.", "kap.", "art.", "nr.", "prop.", "t.o.m.", "fr.o.m.",
+    "e.g.", "i.e.", "etc.", "prof.", "st.",
+)
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?…])[\"”’)]?\s+(?=[\"”„(\-–•]?[A-ZÅÄÖÉÜ0-9])")
+
+STOPWORDS = frozenset(
+    """
+    alla allt att av bara blev bli blir blivit de dem den denna deras dess dessa det detta dig din dina
+    ditt du där då efter ej eller en er era ert ett från för ha hade han hans har henne hennes hon
+    honom hur här i icke ingen inom inte jag ju kan kunde man med mellan men mig min mina mitt mot
+    mycket ni nu när någon något några och om oss på samma sedan sig sin sina sitta själv skulle
+    som så sådan sådana sådant till under upp ut utan vad var vara varför varit varje vars vart vem
+    vi vid vilka vilkas vilken vilket vår våra vårt än är åt över också ska skall kommer finns få
+    får görs gör göra hos även eftersom bör måste kunna the a an of to and or is in for on with
+    what how why who which this that be are it as
+    """.split()
+)
+
+_stemmer = Stemmer.Stemmer("swedish")
+
+
+def normalize(text: str) -> str:
+    return unicodedata.normalize("NFC", text).lower()
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word tokens; keeps SFS-like references such as 2018:218 whole."""
+    return TOKEN_RE.findall(normalize(text))
+
+
+def content_tokens(text: str) -> list[str]:
+    return [t for t in tokenize(text) if t not in STOPWORDS and (len(t) > 1 or t.isdigit())]
+
+
+@lru_cache(maxsize=200_000)
+def stem(token: str) -> str:
+    return _stemmer.stemWord(token)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split Swedish prose into sentences, keeping abbreviations intact."""
+    protected = text
+    for i, abbr in enumerate(_ABBREVIATIONS):
+        protected = re.sub(re.escape(abbr), f"\u0000{i}\u0000", protected, flags=re.IGNORECASE)
+    parts = [p for p in _SENTENCE_END_RE.split(protected) if p and p.strip()]
+
+    def restore(s: str) -> str:
+        return re.sub("\u0000(\\d+)\u0000", lambda m: _ABBREVIATIONS[int(m.group(1))], s)
+
+    return [restore(p).strip() for p in parts]
+
+
+class Decompounder:
+    """Splits Swedish compounds into known parts, e.g. verksamhetssystem → verksamhet + system.
+
+    Parts must be words of the vocabulary (the indexed texts plus the query). The
+    last part carries the meaning in Swedish compounds, so the longest known tail
+    wins; a linking "s" between parts is allowed.
+    """
+
+    MIN_PART = 3
+    MIN_WORD = 7
+
+    def __init__(self, vocabulary: Iterable[str] = ()) -> None:
+        self._vocab: set[str] = set()
+        self._cache: dict[str, tuple[str, ...]] = {}
+        self.add(vocabulary)
+
+    def add(self, words: Iterable[str]) -> None:
+        new = {w for w in words if len(w) >= self.MIN_PART and w.isalpha()}
+        new |= {stem(w) for w in new}
+        if not new <= self._vocab:
+            self._vocab |= new
+            self._cache.clear()
+
+    def _known(self, part: str) -> bool:
+        return len(part) >= self.MIN_PART and (part in self._vocab or stem(part) in self._vocab)
+
+    def split(self, word: str) -> tuple[str, ...]:
+        if len(word) < self.MIN_WORD or not word.isalpha():
+            return ()
+        cached = self._cache.get(word)
+        if cached is not None:
+            return cached
+        parts: tuple[str, ...] = ()
+        for i in range(self.MIN_PART, len(word) - self.MIN_PART + 1):
+            head, tail = word[:i], word[i:]
+            if not self._known(tail):
+                continue
+            if self._known(head):
+                parts = (head, tail)
+            elif head.endswith("s") and self._known(head[:-1]):
+                parts = (head[:-1], tail)
+            if parts:
+                more = self.split(parts[0])
+                parts = (more or (parts[0],)) + (tail,)
+                break
+        self._cache[word] = parts
+        return parts
+
+
+def lexical_terms(text: str, decompounder: Decompounder | None = None) -> list[str]:
+    """Stemmed content terms plus the stems of compound parts."""
+    terms: list[str] = []
+    for tok in content_tokens(text):
+        terms.append(stem(tok))
+        if decompounder is not None:
+            terms.extend(stem(p) for p in decompounder.split(tok) if p not in STOPWORDS)
+    return terms
