@@ -8,6 +8,7 @@ Chunks never cross a heading or a page, and are cut between sentences.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 
 from assistant.text import split_sentences
@@ -29,7 +30,8 @@ def _pieces(section: Section) -> Iterator[tuple[str, int]]:
         at = section.text.find(sentence, cursor)
         at = cursor if at < 0 else at
         cursor = at + len(sentence)
-        yield sentence, section.start + at
+        # PDF text breaks lines mid-sentence; passages are quoted with plain spacing.
+        yield re.sub(r"\s+", " ", sentence), section.start + at
 
 
 def _split_long(sentence: str, start: int, budget: int, count: TokenCounter) -> Iterator[tuple[str, int]]:

@@ -23,6 +23,7 @@ from assistant.types import LoadedDocument, Section
 SUPPORTED_SUFFIXES = {".pdf": "pdf", ".docx": "docx", ".md": "markdown", ".markdown": "markdown", ".txt": "text"}
 SUPPORTED_TEXT = "PDF, Word (.docx), Markdown (.md) och text (.txt)"
 _FRONT_MATTER_RE = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
+FRONT_MATTER_MARK = "ratt-fragor-front-matter\n"
 _HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 
 
@@ -149,7 +150,9 @@ def load_pdf(data: bytes) -> tuple[str | None, list[Section], dict[str, Any]]:
                 raise IngestError("PDF-filen är krypterad eller lösenordsskyddad och kan inte läsas. Spara en version utan lösenord.")
         pages = [page.extract_text() or "" for page in reader.pages]
         outline = _pdf_outline(reader)
-        info_title = (reader.metadata.title if reader.metadata else None) or None
+        info = reader.metadata
+        info_title = (info.title if info else None) or None
+        meta = embedded_metadata(info.subject if info else None, info.author if info else None)
     except IngestError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
@@ -179,7 +182,7 @@ def load_pdf(data: bytes) -> tuple[str | None, list[Section], dict[str, Any]]:
             sections.extend(_paragraph_sections(page_text[segment_start:end], base + segment_start, path, page=number))
             current = path
         base += len(page_text) + 2
-    return info_title, sections, {}
+    return info_title, sections, meta
 
 
 def _pdf_outline(reader: Any) -> dict[int, list[tuple[str, ...]]]:
@@ -238,10 +241,20 @@ def load_docx(data: bytes) -> tuple[str | None, list[Section], dict[str, Any]]:
             if text:
                 sections.append(Section(text=text, start=pos, heading_path=tuple(h for _, h in path)))
                 pos += len(text) + 2
-    meta = {}
-    if document.core_properties.author:
-        meta["utgivare"] = document.core_properties.author
-    return title, sections, meta
+    props = document.core_properties
+    return title, sections, embedded_metadata(props.comments, props.author)
+
+
+def embedded_metadata(carrier: str | None, author: str | None) -> dict[str, Any]:
+    """Front matter embedded by assistant.corpus_formats, else just the author as utgivare."""
+    if carrier and carrier.startswith(FRONT_MATTER_MARK):
+        try:
+            meta = yaml.safe_load(carrier[len(FRONT_MATTER_MARK):])
+        except yaml.YAMLError:
+            meta = None
+        if isinstance(meta, dict):
+            return {str(k): _plain(v) for k, v in meta.items()}
+    return {"utgivare": author} if author else {}
 
 
 def _docx_heading_level(style: str) -> int:

@@ -1,0 +1,52 @@
+# Two commands: `make run` starts the app, `make test` runs the whole test suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8501
+
+.PHONY: setup index run test browser bench bench-ingest bench-answer eval eval-swefaq corpus-formats clean
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Reads corpus/ into the index; only new or changed files are embedded.
+index: setup
+	$(PY) ingest.py --quiet --prune
+
+run: index
+	$(PY) -m streamlit run app.py --server.address $(HOST) --server.port $(PORT)
+
+# Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
+		else echo "Installera Chromium: sudo apt-get install -y chromium chromium-driver"; exit 1; fi; }
+
+test: setup browser
+	$(PY) -m pytest
+
+bench: bench-ingest bench-answer
+
+bench-ingest: setup
+	$(PY) -m bench.ingest
+
+bench-answer: setup
+	$(PY) -m bench.answer
+
+eval: index
+	$(PY) -m evals --gold evals/gold --out evals/out/latest
+
+eval-swefaq: setup
+	$(PY) -m evals.beir ../shared/data/swefaq/dev-beir
+
+corpus-formats: setup
+	$(PY) -m assistant.corpus_formats
+
+clean:
+	rm -rf $(VENV) data .pytest_cache test-artifacts
