@@ -1,0 +1,58 @@
+"""Shared fixtures: the real embedding model, loaded once, and a real index of the bundled corpus."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from assistant.embedding import Embedder
+from assistant.index import Index
+from assistant.logging_setup import configure
+from assistant.settings import PROJECT_ROOT, Settings
+
+configure()
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    model = Embedder()
+    model.warm_up()
+    return model
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings with a fresh data directory under tmp_path; keyword arguments override fields."""
+
+    def factory(**overrides: object) -> Settings:
+        values = {"data_dir": tmp_path / "data", **overrides}
+        return Settings(**values)
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def corpus_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(data_dir=tmp_path_factory.mktemp("corpus-index"), corpus_dir=PROJECT_ROOT / "corpus")
+
+
+@pytest.fixture(scope="session")
+def corpus_index(corpus_settings: Settings, embedder: Embedder) -> Index:
+    """A real index of the bundled corpus, built once per test session. Do not modify it."""
+    index = Index(corpus_settings, embedder=embedder)
+    report = index.ingest([corpus_settings.corpus_dir])
+    assert not report.failed, report.failed
+    index.warm_up()
+    yield index
+    index.close()
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A writable copy of the bundled corpus."""
+    target = tmp_path / "corpus"
+    shutil.copytree(PROJECT_ROOT / "corpus", target)
+    return target
