@@ -74,10 +74,13 @@ def chunk_document(doc: LoadedDocument, max_tokens: int, count: TokenCounter) ->
             end = last_start + len(last_text)
             text = " ".join(t for t, _ in current)
             digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            # The id covers everything that is embedded (title and heading too), so a renamed
+            # heading or title gets a new vector instead of silently keeping the old one.
+            embedded = hashlib.sha256(f"{doc.title}\n{section_name or ''}\n{text}".encode("utf-8")).hexdigest()
             ordinal = len(chunks)
             chunks.append(
                 Chunk(
-                    id=f"{doc.document_id}:{ordinal:04d}:{digest[:12]}",
+                    id=f"{doc.document_id}:{ordinal:04d}:{embedded[:12]}",
                     document_id=doc.document_id,
                     ordinal=ordinal,
                     text=text,

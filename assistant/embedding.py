@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from pathlib import Path
 from threading import RLock
 from typing import Any
@@ -66,9 +67,10 @@ class Embedder:
         self._model: Any = None
         self._tokenizer: Any = None
         self._lock = RLock()
-        lowered = model.lower()
-        self._query_prefix = "query: " if "e5" in lowered else ""
-        self._passage_prefix = "passage: " if "e5" in lowered else ""
+        # "e5" as a name part (multilingual-e5-small, e5-base-v2), not inside a hex hash of a cache path.
+        is_e5 = re.search(r"(?<![a-z0-9])e5(?![a-z0-9])", model.lower()) is not None
+        self._query_prefix = "query: " if is_e5 else ""
+        self._passage_prefix = "passage: " if is_e5 else ""
 
     def _model_path(self) -> str:
         if self.model_name == PACKAGED_MODEL:

@@ -19,7 +19,7 @@ from typing import Literal
 
 from assistant.chunking import chunk_document, index_text
 from assistant.embedding import Embedder
-from assistant.errors import AssistantError, IngestError, ModelMismatchError
+from assistant.errors import AssistantError, ConfigurationError, IngestError, ModelMismatchError
 from assistant.ledger import Ledger
 from assistant.lexical import BM25Index
 from assistant.loaders import SUPPORTED_SUFFIXES, document_id_for, load_file
@@ -137,6 +137,14 @@ class Index:
                 report.failed.append({"path": str(path), "reason": str(exc)})
                 on_file and on_file(path, "failed", str(exc))
                 continue
+            except (ModelMismatchError, ConfigurationError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - one odd file must not stop the run
+                log.exception("unexpected error ingesting %s", path)
+                reason = f"Filen kunde inte läsas in på grund av ett oväntat fel ({type(exc).__name__}). Se loggen."
+                report.failed.append({"path": str(path), "reason": reason})
+                on_file and on_file(path, "failed", reason)
+                continue
             on_file and on_file(path, outcome, None)
         if prune:
             for record in self.ledger.documents():
@@ -193,7 +201,9 @@ class Index:
         if existing is not None and existing.content_hash == doc.content_hash:
             report.unchanged.append(doc.document_id)
             return "unchanged"
-        chunks = chunk_document(doc, self.settings.chunk_max_tokens, self.embedder.count_tokens)
+        # Never above what the encoder reads (its limit minus [CLS] and [SEP]), whatever the setting says.
+        max_tokens = min(self.settings.chunk_max_tokens, self.embedder.max_tokens - 2)
+        chunks = chunk_document(doc, max_tokens, self.embedder.count_tokens)
         if not chunks:
             raise IngestError("Filen gav inga textavsnitt att indexera.")
         texts = [index_text(c) for c in chunks]
@@ -203,7 +213,6 @@ class Index:
         vectors_new = self.embedder.embed_passages([texts[i] for i in to_embed])
         report.chunks += len(to_embed)
         fresh = [chunks[i] for i in to_embed]
-        self.store.add(fresh, vectors_new, [texts[i] for i in to_embed])
         record = DocumentRecord(
             document_id=doc.document_id,
             source=doc.source,
@@ -216,6 +225,8 @@ class Index:
             metadata=doc.metadata,
         )
         try:
+            # Inside the try: a failed (partial) add must not leave vectors behind either.
+            self.store.add(fresh, vectors_new, [texts[i] for i in to_embed])
             with self.ledger.transaction() as conn:
                 if self.ledger.get_meta("embedding_model") is None:
                     self.ledger.set_meta("embedding_model", self.settings.embedding_model)

@@ -71,3 +71,21 @@ class BM25Index:
                 scores[i] += idf * tf * (self.k1 + 1) / (tf + norm)
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
         return [(self.ids[i], score) for i, score in ranked]
+
+    def query_terms(self, query: str) -> dict[str, tuple[float, frozenset[str]]]:
+        """Each query term (stems and compound parts) with its idf and the chunk ids that contain it.
+
+        Terms the corpus does not know get the highest idf, so a query whose
+        salient words are absent from the corpus scores low coverage.
+        """
+        tokens = content_tokens(query)
+        if not tokens:
+            return {}
+        self.decompounder.add(tokens)
+        n = len(self.ids)
+        out: dict[str, tuple[float, frozenset[str]]] = {}
+        for term in set(self._terms(tokens)):
+            plist = self._postings.get(term, [])
+            idf = math.log(1 + (n - len(plist) + 0.5) / (len(plist) + 0.5))
+            out[term] = (idf, frozenset(self.ids[i] for i, _ in plist))
+        return out

@@ -97,7 +97,9 @@ def _plain(value: Any) -> Any:
 
 def _paragraph_sections(text: str, base: int, heading_path: tuple[str, ...], page: int | None = None) -> list[Section]:
     sections = []
-    for m in re.finditer(r"\S(?:.*?\S)?(?=\n\s*\n|\Z)", text, re.DOTALL):
+    # A paragraph ends at a blank line or at the end of the text, trailing whitespace allowed
+    # (files end with a newline; without `\s*\Z` their last paragraph was dropped).
+    for m in re.finditer(r"\S(?:.*?\S)?(?=[ \t]*\n\s*\n|\s*\Z)", text, re.DOTALL):
         sections.append(Section(text=m.group(0), start=base + m.start(), page=page, heading_path=heading_path))
     return sections
 
@@ -294,7 +296,7 @@ def load_file(path: Path, max_bytes: int, data: bytes | None = None, name: str |
     title = str(meta.get("titel") or title or Path(name).stem)
     return LoadedDocument(
         document_id=doc_id,
-        source=str(path),
+        source=str(path.resolve()),  # absolute, so --prune works from any working directory
         title=title,
         kind=kind,
         content_hash=hashlib.sha256(data).hexdigest(),
@@ -304,4 +306,4 @@ def load_file(path: Path, max_bytes: int, data: bytes | None = None, name: str |
 
 
 def _too_large(size: int, max_bytes: int) -> str:
-    return f"Filen är för stor ({size / 1e6:.1f} MB). Största tillåtna storlek är {max_bytes / 1e6:.0f} MB."
+    return f"Filen är för stor ({size / 1e6:.3g} MB). Största tillåtna storlek är {max_bytes / 1e6:.3g} MB."

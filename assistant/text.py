@@ -57,7 +57,8 @@ def split_sentences(text: str) -> list[str]:
     """Split Swedish prose into sentences, keeping abbreviations intact."""
     protected = text
     for i, abbr in enumerate(_ABBREVIATIONS):
-        protected = re.sub(re.escape(abbr), f"\u0000{i}\u0000", protected, flags=re.IGNORECASE)
+        # Only whole words: "st." must not swallow the end of "bäst." or "kap." of "ledarskap.".
+        protected = re.sub(r"(?<![^\W_])" + re.escape(abbr), f"\u0000{i}\u0000", protected, flags=re.IGNORECASE)
     parts = [p for p in _SENTENCE_END_RE.split(protected) if p and p.strip()]
 
     def restore(s: str) -> str:
@@ -103,10 +104,12 @@ class Decompounder:
             head, tail = word[:i], word[i:]
             if not self._known(tail):
                 continue
-            if self._known(head):
-                parts = (head, tail)
-            elif head.endswith("s") and self._known(head[:-1]):
+            # The linking "s" goes first: "verksamhets" also stems to a known word, but its
+            # stem ("verksamhet") differs from the stem of the word itself ("verksam").
+            if head.endswith("s") and self._known(head[:-1]):
                 parts = (head[:-1], tail)
+            elif self._known(head):
+                parts = (head, tail)
             if parts:
                 more = self.split(parts[0])
                 parts = (more or (parts[0],)) + (tail,)

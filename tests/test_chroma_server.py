@@ -1,0 +1,91 @@
+"""Client/server mode against a real `chroma run` process on loopback."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.embedding import Embedder
+from assistant.index import Index
+from assistant.settings import Settings
+from tests import builders
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[int]:
+    port = free_port()
+    log = (tmp_path / "chroma.log").open("w")
+    chroma = Path(sys.executable).parent / "chroma"
+    process = subprocess.Popen(
+        [str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"chroma run stopped: {(tmp_path / 'chroma.log').read_text()[-2000:]}")
+            try:
+                chromadb.HttpClient(
+                    host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False)
+                ).heartbeat()
+                break
+            except Exception:  # noqa: BLE001 - not listening yet
+                if time.monotonic() > deadline:
+                    pytest.fail("chroma run did not answer within 60 s")
+                time.sleep(0.25)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def test_ingest_and_search_against_a_chroma_server(chroma_server: int, tmp_path: Path, embedder: Embedder) -> None:
+    folder = tmp_path / "docs"
+    builders.write(folder / "nytta.md", "# Nytta\n\n## Ägarskap\n\nNyttan ägs av den chef som ansvarar för verksamheten.\n")
+    builders.write(folder / "risk.pdf", builders.pdf_bytes(["Risker i stora it-projekt hanteras av styrgruppen."]))
+    settings = Settings(data_dir=tmp_path / "data", chroma_host="127.0.0.1", chroma_port=chroma_server)
+    index = Index(settings, embedder=embedder)
+    try:
+        report = index.ingest([folder])
+        assert sorted(report.added) == ["nytta", "risk"] and report.chunks == 2
+        assert not settings.chroma_dir.exists()  # vectors live in the server, not under data_dir
+        assert index.store.count() == 2
+        top = index.search("Vem äger nyttan?", k=1, mode="dense")[0]
+        assert top.chunk.document_id == "nytta" and top.chunk.section == "Ägarskap"
+        assert index.search("styrgruppen risker", k=1)[0].chunk.page == 1
+        assert index.ingest([folder]).chunks == 0
+        assert index.remove("risk") and index.store.count() == 1
+    finally:
+        index.close()
+
+    # Another client (a second app instance) sees the same collection on the server.
+    again = Index(settings, embedder=embedder)
+    try:
+        assert again.store.count() == 1
+        assert again.search("Vem äger nyttan?", k=1)[0].chunk.document_id == "nytta"
+    finally:
+        again.close()
