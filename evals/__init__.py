@@ -1,0 +1,1 @@
+"""Evaluation of the assistant: gold-set scoring (`python -m evals`) and BEIR retrieval (`python -m evals.beir`)."""
