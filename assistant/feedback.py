@@ -1,0 +1,92 @@
+"""Feedback on answers, kept locally in SQLite with the answer it is about.
+
+Rows older than the retention period (ASSISTANT_FEEDBACK_RETENTION_DAYS) are
+deleted whenever the store is opened, and on demand with `purge`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from assistant.answer import Answer
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL,
+    user TEXT NOT NULL,
+    score INTEGER NOT NULL,
+    comment TEXT NOT NULL DEFAULT '',
+    message TEXT NOT NULL,
+    answer TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feedback_by_time ON feedback(created_at);
+"""
+
+STORED_FIELDS_SV = "betyget (tumme upp eller ner), din kommentar, ditt meddelande, svaret med källor, ditt användarnamn och tidpunkten"
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    id: int
+    created_at: str
+    user: str
+    score: int  # 1 = helpful, 0 = not helpful
+    comment: str
+    message: str
+    answer: Answer
+
+
+class FeedbackStore:
+    def __init__(self, path: Path, retention_days: int) -> None:
+        if retention_days <= 0:
+            raise ValueError(f"retention_days must be > 0, got {retention_days}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.retention_days = retention_days
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.executescript(SCHEMA)
+        self.purge()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def add(self, user: str, score: int, message: str, answer: Answer, comment: str = "",
+            now: datetime | None = None) -> int:
+        if score not in (0, 1):
+            raise ValueError(f"score must be 0 or 1, got {score}")
+        created = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+        cur = self._db.execute(
+            "INSERT INTO feedback(created_at, user, score, comment, message, answer) VALUES (?, ?, ?, ?, ?, ?)",
+            (created, user, score, comment.strip(), message, json.dumps(answer.to_record(), ensure_ascii=False)),
+        )
+        return int(cur.lastrowid)
+
+    def update(self, row_id: int, score: int | None = None, comment: str | None = None) -> None:
+        if score is not None:
+            self._db.execute("UPDATE feedback SET score = ? WHERE id = ?", (score, row_id))
+        if comment is not None:
+            self._db.execute("UPDATE feedback SET comment = ? WHERE id = ?", (comment.strip(), row_id))
+
+    def rows(self) -> list[FeedbackRow]:
+        found = self._db.execute(
+            "SELECT id, created_at, user, score, comment, message, answer FROM feedback ORDER BY id"
+        ).fetchall()
+        return [FeedbackRow(*r[:6], answer=Answer.from_record(json.loads(r[6]))) for r in found]
+
+    def purge(self, now: datetime | None = None) -> int:
+        """Delete rows older than the retention period; returns how many were deleted."""
+        cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=self.retention_days)
+        cur = self._db.execute("DELETE FROM feedback WHERE created_at < ?", (cutoff.isoformat(timespec="seconds"),))
+        return cur.rowcount
+
+    def notice(self) -> str:
+        """What is stored and for how long, in Swedish, for the app to show."""
+        return (
+            f"När du ger återkoppling sparas {STORED_FIELDS_SV} i en lokal databas hos er organisation. "
+            f"Inget skickas vidare. Återkopplingen raderas automatiskt efter {self.retention_days} dagar."
+        )

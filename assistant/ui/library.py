@@ -1,0 +1,90 @@
+"""Bibliotek (strateg only): upload documents, see and edit what the index holds, remove, re-index."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from assistant import library
+from assistant.errors import AssistantError
+from assistant.loaders import SUPPORTED_TEXT
+from assistant.settings import Settings
+from assistant.ui import resources
+from assistant.ui.signin import require_strateg
+
+
+def page() -> None:
+    user = require_strateg()
+    settings = Settings()
+    st.title("Bibliotek")
+    st.caption("Vägledningen som assistenten svarar utifrån. Nya dokument kan användas i svaren direkt efter inläsning.")
+    index = resources.prepared_index(settings)
+    _upload(index, settings, user.name)
+    st.divider()
+    _documents(index, settings)
+
+
+def _upload(index, settings: Settings, by: str) -> None:  # noqa: ANN001
+    st.subheader("Lägg till dokument")
+    with st.form("upload", clear_on_submit=True):
+        files = st.file_uploader(f"Välj en eller flera filer ({SUPPORTED_TEXT}, högst {settings.max_file_mb:g} MB)",
+                                 accept_multiple_files=True)
+        submitted = st.form_submit_button("Läs in", type="primary")
+    if not (submitted and files):
+        return
+    progress = st.progress(0.0, text="Läser in …")
+    for k, f in enumerate(files, start=1):
+        with st.status(f"{f.name}: läses in …", expanded=False) as status:
+            result = library.ingest_upload(index, f.name, f.getvalue(), settings, by)
+            if result.ok:
+                status.update(label=f"{f.name}: {result.message}", state="complete")
+            else:
+                st.write(result.message)
+                status.update(label=f"{f.name}: inte inläst – {result.message}", state="error", expanded=True)
+        progress.progress(k / len(files), text=f"{k} av {len(files)} filer klara")
+
+
+def _documents(index, settings: Settings) -> None:  # noqa: ANN001
+    records = index.documents()
+    st.subheader(f"Dokument i indexet ({len(records)})")
+    if not records:
+        st.info("Indexet är tomt. Läs in dokument ovan eller bygg om indexet.")
+    else:
+        st.dataframe(library.document_rows(records, settings), hide_index=True, width="stretch")
+        by_id = {r.document_id: r for r in records}
+        chosen = st.selectbox("Ändra eller ta bort ett dokument", list(by_id), index=None,
+                              format_func=lambda d: by_id[d].title, placeholder="Välj dokument")
+        if chosen:
+            _edit(index, settings, by_id[chosen])
+    st.divider()
+    st.subheader("Bygg om indexet")
+    st.caption("Läser in de medföljande dokumenten och alla uppladdade filer på nytt. Bara ändrade filer bearbetas.")
+    if st.button("Bygg om indexet"):
+        with st.spinner("Läser in på nytt …"):
+            report = library.reindex(index, settings)
+        s = report.summary()
+        st.success(f"Klart: {s['added']} tillagda, {s['updated']} uppdaterade, {s['unchanged']} oförändrade, "
+                   f"{s['removed']} borttagna.")
+        for failed in report.failed:
+            st.error(f"{failed['path']}: {failed['reason']}")
+
+
+def _edit(index, settings: Settings, record) -> None:  # noqa: ANN001
+    with st.form(f"edit-{record.document_id}"):
+        title = st.text_input("Titel", record.title)
+        publisher = st.text_input("Utgivare", str(record.metadata.get("utgivare", "")))
+        published = st.text_input("Datum", str(record.metadata.get("datum", "")), placeholder="ÅÅÅÅ-MM-DD")
+        if st.form_submit_button("Spara uppgifterna"):
+            try:
+                library.edit_metadata(index, record.document_id, title, publisher, published)
+            except AssistantError as exc:
+                st.error(str(exc))
+            else:
+                st.success("Uppgifterna är sparade.")
+                st.rerun()
+    uploaded = library.is_upload(record, settings)
+    note = "Filen raderas också." if uploaded else "Det är ett medföljande dokument: det kommer tillbaka när indexet byggs om."
+    confirm = st.checkbox(f"Ja, ta bort ”{record.title}” ur indexet. {note}", key=f"confirm-{record.document_id}")
+    if st.button("Ta bort dokumentet", disabled=not confirm, key=f"remove-{record.document_id}"):
+        library.remove_document(index, settings, record.document_id)
+        st.success(f"”{record.title}” är borttaget.")
+        st.rerun()

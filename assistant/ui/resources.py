@@ -1,0 +1,106 @@
+"""Heavy objects shared by all sessions of one Streamlit server: the model, the index, the pipeline."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import streamlit as st
+
+from assistant.feedback import FeedbackStore
+from assistant.index import Index
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+PREPARING = "Förbereder assistenten. Första gången byggs indexet över vägledningen, det kan ta någon minut …"
+
+
+_NOT_INDEX = {"auth_mode", "accounts_file", "strateg_emails", "strateg_group", "group_claim", "feedback_retention_days"}
+
+
+def _key(settings: Settings) -> str:
+    """Sessions with the same index settings share one index and pipeline."""
+    return settings.model_dump_json(exclude=_NOT_INDEX)
+
+
+@st.cache_resource(show_spinner=False)
+def _embedder(model: str, device: str, batch_size: int):  # noqa: ANN202
+    from assistant.embedding import Embedder
+
+    return Embedder(model, device, batch_size)
+
+
+@st.cache_resource(show_spinner=False)
+def _index(key: str, _settings: Settings) -> Index:
+    embedder = _embedder(_settings.embedding_model, _settings.embedding_device, _settings.embedding_batch_size)
+    return Index(_settings, embedder=embedder)
+
+
+def index(settings: Settings) -> Index:
+    return _index(_key(settings), settings)
+
+
+@st.cache_resource(show_spinner=PREPARING)
+def _prepared(key: str, _settings: Settings) -> bool:
+    """Build the index of the bundled corpus if it is empty, then load the model. Once per server."""
+    idx = index(_settings)
+    if idx.is_empty():
+        report = idx.ingest([_settings.corpus_dir])
+        log.info("built the index of the bundled corpus: %s", report.summary())
+    idx.warm_up()
+    return True
+
+
+def prepared_index(settings: Settings) -> Index:
+    _prepared(_key(settings), settings)
+    return index(settings)
+
+
+@st.cache_resource(show_spinner=False)
+def _pipeline(key: str, _settings: Settings):  # noqa: ANN202
+    from assistant.pipeline import Pipeline
+
+    return Pipeline.from_settings(_settings, index=index(_settings))
+
+
+def pipeline(settings: Settings):  # noqa: ANN201 - a Pipeline, or None while it is not available
+    """The pipeline with a ready index, or None if assistant.pipeline cannot be imported yet."""
+    try:
+        import assistant.pipeline  # noqa: F401
+    except ImportError:
+        log.exception("assistant.pipeline is not importable")
+        return None
+    prepared_index(settings)
+    return _pipeline(_key(settings), settings)
+
+
+@st.cache_resource(show_spinner=False)
+def _feedback(path: str, retention_days: int) -> FeedbackStore:
+    from pathlib import Path
+
+    return FeedbackStore(Path(path), retention_days)
+
+
+def feedback(settings: Settings) -> FeedbackStore:
+    store = _feedback(str(settings.feedback_path), settings.feedback_retention_days)
+    store.purge()
+    return store
+
+
+@st.cache_resource(show_spinner=False)
+def _dimension_names(path: str) -> dict[str, str]:
+    from pathlib import Path
+
+    from assistant.questionbank import QuestionBank
+
+    bank = QuestionBank.load(Path(path))
+    return {d.id: d.name for d in bank.dimensions}
+
+
+def dimension_name(settings: Settings) -> Callable[[str], str]:
+    try:
+        names = _dimension_names(str(settings.question_bank))
+    except Exception:  # noqa: BLE001 - a broken bank must not hide answers; ids are still readable
+        log.exception("could not load dimension names")
+        names = {}
+    return lambda dim: names.get(dim, dim)

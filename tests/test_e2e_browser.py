@@ -1,0 +1,158 @@
+"""End to end in a real headless Chromium against a real `streamlit run` on loopback.
+
+A strategist signs in and uploads a PDF; a chef signs in, asks about it and
+sees a citation to that PDF with its page; a chef's direct visit to Bibliotek
+is refused. Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import PROJECT_ROOT
+from tests.builders import pdf_bytes
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+PASSWORDS = {"strategen": ("strateg", "strategens-losenord"), "chefen": ("chef", "chefens-losenord")}
+PDF_TITLE = "Säker inloggning i hemtjänstens mobila system"
+PDF_PAGES = [
+    "Den här vägledningen beskriver hur en kommun kan införa mobila arbetssätt i hemtjänsten. "
+    "Den vänder sig till förvaltningsledning och verksamhetsutvecklare.",
+    "Tvåfaktorsinloggning för hemtjänstpersonal. Alla medarbetare i hemtjänsten som läser journaler i mobilen "
+    "ska logga in med tvåfaktorsinloggning. Ledningen bör avsätta tid för att dela ut säkerhetsnycklar och "
+    "öva inloggningen med varje arbetsgrupp innan tvåfaktorsinloggningen blir obligatorisk.",
+    "Uppföljning sker varje kvartal i förvaltningens ledningsgrupp.",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} did not become healthy")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium saknas: apt-get install -y chromium chromium-driver (make test gör det)")
+    data = tmp_path_factory.mktemp("app-data")
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "ASSISTANT_AUTH_MODE": "auto"}
+    for name, (role, password) in PASSWORDS.items():
+        subprocess.run([sys.executable, "-m", "assistant.users", "add", name, "--role", role, "--password-stdin"],
+                       input=password + "\n", text=True, env=env, cwd=PROJECT_ROOT, check=True, capture_output=True)
+    port = _free_port()
+    log = (data / "streamlit.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true"],
+        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        shutil.copy(data / "streamlit.log", ARTIFACTS / "streamlit.log") if ARTIFACTS.exists() else None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def _sign_in(browser, url: str, name: str):  # noqa: ANN001, ANN202
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(url)
+    page.get_by_label("Användarnamn").fill(name)
+    page.get_by_label("Lösenord").fill(PASSWORDS[name][1])
+    page.get_by_role("button", name="Logga in").click()
+    page.get_by_text(f"Inloggad som {name}").wait_for(timeout=30_000)
+    return page
+
+
+def test_strateg_uploads_then_chef_sees_citation_and_cannot_open_bibliotek(server: str, browser, tmp_path: Path) -> None:  # noqa: ANN001
+    pdf = tmp_path / "saker-inloggning-hemtjanst.pdf"
+    pdf.write_bytes(pdf_bytes(PDF_PAGES, title=PDF_TITLE))
+
+    # The strategist signs in (the first session builds the index of the bundled corpus) and uploads.
+    page = _sign_in(browser, server, "strategen")
+    page.get_by_text("Exempel att börja med").wait_for(timeout=150_000)
+    page.screenshot(path=ARTIFACTS / "01-strateg-chatt.png", full_page=True)
+    page.get_by_role("link", name="Bibliotek").click()
+    page.get_by_role("heading", name="Lägg till dokument").wait_for()
+    page.locator("input[type=file]").set_input_files(str(pdf))
+    page.get_by_test_id("stFileChip").first.wait_for()
+    page.get_by_test_id("stFileChipIconSpinner").wait_for(state="hidden")
+    page.get_by_role("button", name="Läs in").click()
+    page.get_by_text(f"{pdf.name}: tillagd").wait_for(timeout=60_000)
+    page.get_by_text("Dokument i indexet (14)").wait_for()  # the 13 bundled documents and the upload
+    page.get_by_test_id("stDataFrame").wait_for()
+    page.wait_for_timeout(1000)  # let the table paint before the screenshot
+    page.screenshot(path=ARTIFACTS / "02-strateg-bibliotek-uppladdad.png", full_page=True)
+    page.context.close()
+
+    # A chef asks about it and sees a citation to the PDF with its page.
+    page = _sign_in(browser, server, "chefen")
+    expect_no_link = page.get_by_role("link", name="Bibliotek")
+    assert expect_no_link.count() == 0
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill("Hur inför vi tvåfaktorsinloggning för hemtjänstpersonal?")
+    box.press("Enter")
+    citation = page.get_by_text(f"{PDF_TITLE} – sidan 2")
+    citation.first.wait_for(timeout=60_000)
+    page.get_by_role("button", name=f"Ladda ned {pdf.name}").first.wait_for()
+    link = page.frame_locator("iframe").first.get_by_text("Öppna PDF:en på sidan 2")
+    link.wait_for()
+    assert "#page=2" in link.get_attribute("href")
+    page.screenshot(path=ARTIFACTS / "03-chef-svar-med-kalla.png", full_page=True)
+    page.context.close()
+
+    # A chef who types the Bibliotek address is refused.
+    page = _sign_in(browser, f"{server}/bibliotek", "chefen")
+    page.get_by_text("Den här sidan är bara för strateger").wait_for()
+    assert page.get_by_role("heading", name="Lägg till dokument").count() == 0
+    page.screenshot(path=ARTIFACTS / "04-chef-bibliotek-nekad.png", full_page=True)
+    page.context.close()
