@@ -8,6 +8,7 @@ themselves. Every field can be set as an environment variable with the prefix
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +50,37 @@ class Settings(BaseSettings):
     ingested_by: str | None = Field(
         None, description="Who is recorded in the ledger as ingesting; defaults to the OS user."
     )
+    retrieval_k: int = Field(6, gt=0, description="Passages retrieved for an answer, after the diversity cap.")
+    retrieval_per_document: int = Field(
+        2, gt=0, description="At most this many passages from one document, so answers draw on several documents."
+    )
+    retrieval_min_coverage: float = Field(
+        0.45, ge=0, le=1, description="Relevance floor: idf-weighted share of the query's terms a passage must contain "
+        "(calibrated on the bundled corpus: off-topic queries reach at most about 0.36).",
+    )
+    retrieval_min_dense: float = Field(
+        0.72, ge=-1, le=1, description="A passage with at least this cosine similarity passes the floor on its own."
+    )
+    coaching_questions: int = Field(6, ge=5, le=8, description="How many right questions an initiative gets (5–8).")
+    auth_mode: Literal["auto", "oidc", "accounts", "none"] = Field(
+        "auto",
+        description="Sign-in: 'oidc' (Streamlit st.login, [auth] in .streamlit/secrets.toml), 'accounts' (local "
+        "accounts file), 'none' (single-user development mode). 'auto' picks oidc if configured, else accounts "
+        "if the accounts file has users, else none.",
+    )
+    accounts_file: Path | None = Field(
+        None, description="Local accounts (JSON, scrypt-hashed passwords); defaults to data_dir/accounts.json."
+    )
+    strateg_emails: str = Field(
+        "", description="OIDC: comma-separated e-mail addresses that get the role strateg; everyone else is chef."
+    )
+    strateg_group: str | None = Field(
+        None, description="OIDC: a group id or name in the group claim that gives the role strateg."
+    )
+    group_claim: str = Field("groups", description="OIDC: the ID-token claim that lists the user's groups.")
+    feedback_retention_days: int = Field(
+        90, gt=0, description="Feedback (rating, comment, question and answer) is deleted after this many days."
+    )
     log_questions: bool = Field(
         False, description="Log the text of questions. Off by default: questions may be allmänna handlingar."
     )
@@ -60,3 +92,15 @@ class Settings(BaseSettings):
     @property
     def ledger_path(self) -> Path:
         return self.data_dir / "ledger.sqlite3"
+
+    @property
+    def accounts_path(self) -> Path:
+        return self.accounts_file or self.data_dir / "accounts.json"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.data_dir / "feedback.sqlite3"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"

@@ -1,0 +1,68 @@
+"""The one entry point the app, the CLI and the evals use: `Pipeline.ask`.
+
+    pipeline = Pipeline.from_settings(settings)      # cheap: nothing loads yet
+    pipeline.warm_up()                               # model, lexical index, glossary
+    answer = pipeline.ask("Vi ska upphandla …", history=[Turn(message, answer), …])
+
+The question text is logged only when `settings.log_questions` is on: questions
+from a ledningsgrupp may be allmänna handlingar, so by default the log holds
+only the kind of message, its length and the time taken.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from assistant.answer import Answer, Turn
+from assistant.index import Index
+from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.coach import Coach
+
+log = logging.getLogger(__name__)
+
+
+class Pipeline:
+    """Message in, grounded `Answer` out (offline mode: no language model needed)."""
+
+    def __init__(self, settings: Settings, index: Index) -> None:
+        self.settings = settings
+        self.index = index
+        self._coach: Coach | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, index: Index | None = None) -> Pipeline:
+        return cls(settings, index or Index(settings))
+
+    @property
+    def coach(self) -> Coach:
+        if self._coach is None:  # built on first use so that constructing a Pipeline stays cheap
+            from assistant.coach import Coach
+            from assistant.questionbank import QuestionBank
+            from assistant.retriever import Retriever
+
+            bank = QuestionBank.load(self.settings.question_bank)
+            retriever = Retriever(self.index, self.settings)
+            self._coach = Coach(bank, self.index, retriever, self.settings.coaching_questions)
+        return self._coach
+
+    def warm_up(self) -> None:
+        self.index.warm_up()
+        self.coach.warm_up()
+
+    def close(self) -> None:
+        self.index.close()
+
+    def ask(self, message: str, history: Sequence[Turn] = ()) -> Answer:
+        started = time.perf_counter()
+        answer = self.coach.respond(message or "", list(history))
+        elapsed = time.perf_counter() - started
+        if self.settings.log_questions:
+            log.info("answered %r as %s in %.3f s", message, answer.kind, elapsed)
+        else:
+            log.info("answered a %s message (%d characters) in %.3f s", answer.kind, len(message or ""), elapsed)
+        return answer
