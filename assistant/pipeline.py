@@ -22,6 +22,7 @@ from assistant.settings import Settings
 
 if TYPE_CHECKING:
     from assistant.coach import Coach
+    from assistant.llm import LLMComposer
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,8 @@ class Pipeline:
         self.settings = settings
         self.index = index
         self._coach: Coach | None = None
+        self._composer: LLMComposer | None = None
+        self._composer_ready = False
 
     @classmethod
     def from_settings(cls, settings: Settings, index: Index | None = None) -> Pipeline:
@@ -50,6 +53,17 @@ class Pipeline:
             self._coach = Coach(bank, self.index, retriever, self.settings.coaching_questions)
         return self._coach
 
+    @property
+    def composer(self) -> LLMComposer | None:
+        """The optional language model, or None in the default offline mode."""
+        if not self._composer_ready:
+            from assistant.llm import LLMComposer, chat_model_from_settings
+
+            model = chat_model_from_settings(self.settings)
+            self._composer = LLMComposer(model) if model is not None else None
+            self._composer_ready = True
+        return self._composer
+
     def warm_up(self) -> None:
         self.index.warm_up()
         self.coach.warm_up()
@@ -60,6 +74,8 @@ class Pipeline:
     def ask(self, message: str, history: Sequence[Turn] = ()) -> Answer:
         started = time.perf_counter()
         answer = self.coach.respond(message or "", list(history))
+        if self.composer is not None and answer.kind in ("question", "initiative"):
+            answer = self.composer.compose(message, answer)
         elapsed = time.perf_counter() - started
         if self.settings.log_questions:
             log.info("answered %r as %s in %.3f s", message, answer.kind, elapsed)

