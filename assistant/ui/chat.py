@@ -15,7 +15,6 @@ EXAMPLES = (
     "Vi vill införa en AI-chattbot som svarar invånare om bygglov",
     "Hur följer ledningsgruppen upp nyttan av en digitalisering?",
 )
-NOT_AVAILABLE = "Svarsfunktionen är inte tillgänglig ännu. Den kommer när svarsmotorn (assistant.pipeline) är på plats."
 
 
 def page() -> None:
@@ -25,9 +24,6 @@ def page() -> None:
     st.caption("Beskriv ett digitaliseringsinitiativ eller ställ en fråga om vägledningen. "
                "Du får de frågor ledningsgruppen bör ställa, med källor.")
     pipeline = resources.pipeline(settings)
-    if pipeline is None:
-        st.info(NOT_AVAILABLE)
-        st.stop()
     turns: list[Turn] = st.session_state.setdefault("turns", [])
     names = resources.dimension_name(settings)
     _sidebar(settings, turns, names)

@@ -63,13 +63,8 @@ def _pipeline(key: str, _settings: Settings):  # noqa: ANN202
     return Pipeline.from_settings(_settings, index=index(_settings))
 
 
-def pipeline(settings: Settings):  # noqa: ANN201 - a Pipeline, or None while it is not available
-    """The pipeline with a ready index, or None if assistant.pipeline cannot be imported yet."""
-    try:
-        import assistant.pipeline  # noqa: F401
-    except ImportError:
-        log.exception("assistant.pipeline is not importable")
-        return None
+def pipeline(settings: Settings):  # noqa: ANN201 - a Pipeline
+    """The pipeline with a ready index (built from the bundled corpus on first start)."""
     prepared_index(settings)
     return _pipeline(_key(settings), settings)
 
