@@ -293,9 +293,9 @@ class Index:
         dense_rank = {cid: (r, s) for r, (cid, s) in enumerate(dense, start=1)}
         lex_rank = {cid: (r, s) for r, (cid, s) in enumerate(lexical, start=1)}
         fused: dict[str, float] = {}
-        for ranking in (dense_rank, lex_rank):
+        for ranking, weight in ((dense_rank, self.settings.dense_weight), (lex_rank, 1.0)):
             for cid, (rank, _) in ranking.items():
-                fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank)
+                fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank)
         if mode == "dense":
             fused = {cid: s for cid, (_, s) in dense_rank.items()}
         elif mode == "lexical":

@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     ingested_by: str | None = Field(
         None, description="Who is recorded in the ledger as ingesting; defaults to the OS user."
     )
+    dense_weight: float = Field(
+        0.5,
+        ge=0,
+        description="Weight of the dense ranking in reciprocal rank fusion (the lexical ranking weighs 1). "
+        "all-MiniLM-L6-v2 is weak on Swedish, so by default the Swedish lexical ranking leads.",
+    )
     retrieval_k: int = Field(6, gt=0, description="Passages retrieved for an answer, after the diversity cap.")
     retrieval_per_document: int = Field(
         2, gt=0, description="At most this many passages from one document, so answers draw on several documents."
