@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from assistant.chunking import chunk_document, index_text
-from assistant.embedding import Embedder
+from assistant.embedding import Embedder, file_sha256
 from assistant.errors import AssistantError, ConfigurationError, IngestError, ModelMismatchError
 from assistant.ledger import Ledger
 from assistant.lexical import BM25Index
@@ -185,8 +185,6 @@ class Index:
         doc_id = document_id_for(path)
         existing = self.ledger.document(doc_id)
         if existing is not None:
-            from assistant.embedding import file_sha256
-
             try:
                 same = path.stat().st_size <= self._max_bytes() and file_sha256(path) == existing.content_hash
             except OSError:
