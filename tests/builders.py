@@ -7,6 +7,8 @@ broken ones are broken the way real files are (cut off, encrypted, scanned).
 from __future__ import annotations
 
 import io
+import socket
+import subprocess
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -115,3 +117,20 @@ def snapshot(index: Any) -> dict[str, Any]:
         "ledger_chunks": sorted((c.id, c.text, c.start, c.end, c.page, c.section) for c, _ in index.ledger.all_chunks()),
         "chroma": chroma,
     }
+
+
+def free_port() -> int:
+    """A free TCP port on loopback for a server a test starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Terminate a server a test started, killing it if it does not stop in 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -19,15 +18,9 @@ from tests import builders
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[int]:
-    port = free_port()
+    port = builders.free_port()
     log = (tmp_path / "chroma.log").open("w")
     chroma = Path(sys.executable).parent / "chroma"
     process = subprocess.Popen(
@@ -54,12 +47,7 @@ def chroma_server(tmp_path: Path) -> Iterator[int]:
                 time.sleep(0.25)
         yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        builders.stop(process)
         log.close()
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from assistant.settings import PROJECT_ROOT
+from tests import builders
 from tests.builders import pdf_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -38,12 +38,6 @@ PDF_PAGES = [
     "öva inloggningen med varje arbetsgrupp innan tvåfaktorsinloggningen blir obligatorisk.",
     "Uppföljning sker varje kvartal i förvaltningens ledningsgrupp.",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
@@ -69,7 +63,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for name, (role, password) in PASSWORDS.items():
         subprocess.run([sys.executable, "-m", "assistant.users", "add", name, "--role", role, "--password-stdin"],
                        input=password + "\n", text=True, env=env, cwd=PROJECT_ROOT, check=True, capture_output=True)
-    port = _free_port()
+    port = builders.free_port()
     log = (data / "streamlit.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
@@ -81,11 +75,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _wait_healthy(url, proc)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        builders.stop(proc)
         log.close()
         shutil.copy(data / "streamlit.log", ARTIFACTS / "streamlit.log") if ARTIFACTS.exists() else None
 

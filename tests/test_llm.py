@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 from assistant.llm import verify_text
 from assistant.pipeline import Pipeline
 from assistant.settings import Settings
+from tests import builders
 
 pytestmark = [pytest.mark.llm, pytest.mark.slow]
 QUESTION = "Vad är en konsekvensbedömning och när krävs den?"
@@ -23,9 +23,7 @@ QUESTION = "Vad är en konsekvensbedömning och när krävs den?"
 
 @pytest.fixture(scope="module")
 def llm_server(tmp_path_factory: pytest.TempPathFactory):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = builders.free_port()
     log = tmp_path_factory.mktemp("llm") / "requests.jsonl"
     server = Path(__file__).with_name("openai_server.py")
     proc = subprocess.Popen([sys.executable, str(server), str(port), str(log)])
@@ -40,8 +38,7 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory):
                 raise RuntimeError("the OpenAI-compatible test server did not start")
             time.sleep(0.1)
     yield f"http://127.0.0.1:{port}/v1", log
-    proc.terminate()
-    proc.wait(10)
+    builders.stop(proc)
 
 
 def pipeline_for(corpus_index, corpus_settings: Settings, base_url: str, model: str) -> Pipeline:
