@@ -46,7 +46,7 @@ eval-swefaq: setup
 	$(PY) -m evals.beir ../shared/data/swefaq/dev-beir
 
 corpus-formats: setup
-	$(PY) -m assistant.corpus_formats
+	$(PY) -m assistant.ingestion.corpus_formats
 
 clean:
 	rm -rf $(VENV) data .pytest_cache test-artifacts

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from assistant.errors import AssistantError
-from assistant.index import Index
+from assistant.ingestion.index import Index
 from assistant.logging_setup import configure
 from assistant.settings import Settings
 

@@ -14,7 +14,7 @@ from assistant.answer import Answer, CoachingQuestion, Gaps, Turn
 from assistant.compose import INJECTION_NOTE, NUMBER_WORDS, Composer
 from assistant.dimensions import addressed, is_digital, touched
 from assistant.evidence import Citations, Scorer, Sources
-from assistant.index import Index
+from assistant.ingestion.index import Index
 from assistant.intent import Intent, classify
 from assistant.questionbank import Question, QuestionBank
 from assistant.retriever import Retriever

@@ -9,7 +9,7 @@ from __future__ import annotations
 from assistant.answer import Answer, CoachingQuestion, Turn
 from assistant.dimensions import is_digital
 from assistant.evidence import GLOSSARY_DOCUMENT, Citations, Scorer, Sources, sentences
-from assistant.index import Index
+from assistant.ingestion.index import Index
 from assistant.intent import Intent
 from assistant.questionbank import Question, QuestionBank
 from assistant.retriever import Retrieval, Retriever

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.answer import Citation
-from assistant.index import Index
+from assistant.ingestion.index import Index
 from assistant.text import STOPWORDS, content_tokens, split_sentences, stem
 from assistant.types import Chunk
 

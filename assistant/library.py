@@ -9,7 +9,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.index import Index, IngestReport
+from assistant.ingestion.index import Index, IngestReport
 from assistant.settings import Settings
 from assistant.types import DocumentRecord
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from assistant.answer import Answer, Turn
-from assistant.index import Index
+from assistant.ingestion.index import Index
 from assistant.settings import Settings
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from assistant.index import Index
+from assistant.ingestion.index import Index
 from assistant.settings import Settings
 from assistant.text import stem
 from assistant.types import Hit

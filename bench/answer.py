@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.chunking import index_text
-from assistant.index import Index
+from assistant.ingestion.chunking import index_text
+from assistant.ingestion.index import Index
 from assistant.logging_setup import configure
 from assistant.pipeline import Pipeline
 from assistant.settings import PROJECT_ROOT, Settings

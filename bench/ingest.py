@@ -18,10 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from assistant.chunking import chunk_document, index_text
-from assistant.embedding import Embedder
-from assistant.index import Index, collect_files
-from assistant.loaders import load_file
+from assistant.ingestion.chunking import chunk_document, index_text
+from assistant.ingestion.embedding import Embedder
+from assistant.ingestion.index import Index, collect_files
+from assistant.ingestion.loaders import load_file
 from assistant.logging_setup import configure
 from assistant.settings import PROJECT_ROOT, Settings
 

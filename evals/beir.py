@@ -53,7 +53,7 @@ def load_beir(folder: Path) -> tuple[list[dict], dict[str, str], dict[str, dict[
 
 def write_corpus(corpus: list[dict], target: Path) -> dict[str, str]:
     """One .txt file per document; returns our document id → the BEIR id."""
-    from assistant.loaders import document_id_for
+    from assistant.ingestion.loaders import document_id_for
 
     target.mkdir(parents=True, exist_ok=True)
     ids: dict[str, str] = {}
@@ -81,7 +81,7 @@ def build_runs(folder: Path, embedder=None, progress: bool = True):  # noqa: ANN
 
     Returns ({mode: {query id: [BEIR doc ids, best first]}}, qrels).
     """
-    from assistant.index import Index
+    from assistant.ingestion.index import Index
     from assistant.settings import Settings
 
     corpus, queries, qrels = load_beir(folder)

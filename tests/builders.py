@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.corpus_formats import font_path
+from assistant.ingestion.corpus_formats import font_path
 
 # The eight-byte PNG signature and a minimal IHDR chunk: a real image header.
 PNG_BYTES = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489") + b"\x00" * 64

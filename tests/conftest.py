@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.embedding import Embedder
-from assistant.index import Index
+from assistant.ingestion.embedding import Embedder
+from assistant.ingestion.index import Index
 from assistant.logging_setup import configure
 from assistant.settings import PROJECT_ROOT, Settings
 

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from assistant.auth import User
 from assistant.feedback import FeedbackStore
-from assistant.index import Index
+from assistant.ingestion.index import Index
 from assistant.settings import PROJECT_ROOT, Settings
 from assistant.ui.signin import DEV_BANNER
 from assistant.users import AccountStore

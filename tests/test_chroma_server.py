@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.embedding import Embedder
-from assistant.index import Index
+from assistant.ingestion.embedding import Embedder
+from assistant.ingestion.index import Index
 from assistant.settings import Settings
 from tests import builders
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chunking import chunk_document, index_text
-from assistant.embedding import Embedder
-from assistant.index import Index
-from assistant.loaders import load_file
+from assistant.ingestion.chunking import chunk_document, index_text
+from assistant.ingestion.embedding import Embedder
+from assistant.ingestion.index import Index
+from assistant.ingestion.loaders import load_file
 from assistant.text import split_sentences
 from tests import builders
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.index import Index
+from assistant.ingestion.index import Index
 from assistant.settings import PROJECT_ROOT, Settings
 
 pytestmark = pytest.mark.slow

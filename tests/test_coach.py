@@ -10,7 +10,7 @@ import pytest
 
 from assistant.answer import Answer, Turn
 from assistant.evidence import citation_problems, section_matches
-from assistant.index import Index
+from assistant.ingestion.index import Index
 from assistant.pipeline import Pipeline
 from assistant.settings import Settings
 

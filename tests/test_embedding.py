@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.embedding import Embedder, file_sha256, packaged_model_dir, verify_packaged_weights
+from assistant.ingestion.embedding import Embedder, file_sha256, packaged_model_dir, verify_packaged_weights
 from assistant.errors import ConfigurationError
 from assistant.settings import PACKAGED_MODEL
 

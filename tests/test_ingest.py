@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.embedding import Embedder
+from assistant.ingestion.embedding import Embedder
 from assistant.errors import ModelMismatchError
-from assistant.index import Index
+from assistant.ingestion.index import Index
 from assistant.settings import PROJECT_ROOT, Settings
 from assistant.types import Hit
 from tests import builders
@@ -282,7 +282,7 @@ def test_invalid_search_arguments_name_the_bad_value(corpus_index: Index, k: int
 
 
 def test_bundled_corpus_chunks_fit_the_encoder(corpus_index: Index, embedder: Embedder) -> None:
-    from assistant.chunking import index_text
+    from assistant.ingestion.chunking import index_text
 
     chunks = [c for c, _ in corpus_index.ledger.all_chunks()]
     kinds = {d.kind for d in corpus_index.documents()}

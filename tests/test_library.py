@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant import library
-from assistant.index import Index
+from assistant.ingestion.index import Index
 from tests.builders import broken_pdf_bytes, pdf_bytes, snapshot
 
 pytestmark = pytest.mark.slow

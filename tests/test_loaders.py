@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import IngestError
-from assistant.loaders import FRONT_MATTER_MARK, detect_kind, document_id_for, load_file
+from assistant.ingestion.loaders import FRONT_MATTER_MARK, detect_kind, document_id_for, load_file
 from tests import builders
 
 MB = 1_000_000

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.index import collect_files
-from assistant.loaders import load_file
+from assistant.ingestion.index import collect_files
+from assistant.ingestion.loaders import load_file
 from assistant.questionbank import DIMENSION_IDS, QuestionBank, QuestionBankError
 from assistant.settings import PROJECT_ROOT
 

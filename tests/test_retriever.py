@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.index import Index
+from assistant.ingestion.index import Index
 from assistant.retriever import Retriever
 from assistant.settings import Settings
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.lexical import BM25Index
+from assistant.ingestion.lexical import BM25Index
 from assistant.text import Decompounder, content_tokens, lexical_terms, split_sentences, stem, tokenize
 
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from assistant import library
 from assistant.errors import AssistantError
-from assistant.loaders import SUPPORTED_TEXT
+from assistant.ingestion.loaders import SUPPORTED_TEXT
 from assistant.settings import Settings
 from assistant.ui import resources
 from assistant.ui.signin import require_strateg

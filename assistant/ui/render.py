@@ -10,7 +10,7 @@ import streamlit as st
 
 from assistant.answer import Answer, Citation
 from assistant.export import grouped, intro, where
-from assistant.index import Index
+from assistant.ingestion.index import Index
 
 
 def answer(a: Answer, key: str, dimension_name: Callable[[str], str], index: Index | None) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from assistant.feedback import FeedbackStore
-from assistant.index import Index
+from assistant.ingestion.index import Index
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ def _key(settings: Settings) -> str:
 
 @st.cache_resource(show_spinner=False)
 def _embedder(model: str, device: str, batch_size: int):  # noqa: ANN202
-    from assistant.embedding import Embedder
+    from assistant.ingestion.embedding import Embedder
 
     return Embedder(model, device, batch_size)
 

@@ -248,7 +248,7 @@ def load_docx(data: bytes) -> tuple[str | None, list[Section], dict[str, Any]]:
 
 
 def embedded_metadata(carrier: str | None, author: str | None) -> dict[str, Any]:
-    """Front matter embedded by assistant.corpus_formats, else just the author as utgivare."""
+    """Front matter embedded by assistant.ingestion.corpus_formats, else just the author as utgivare."""
     if carrier and carrier.startswith(FRONT_MATTER_MARK):
         try:
             meta = yaml.safe_load(carrier[len(FRONT_MATTER_MARK):])

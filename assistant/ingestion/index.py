@@ -17,16 +17,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
-from assistant.chunking import chunk_document, index_text
-from assistant.embedding import Embedder, file_sha256
+from assistant.ingestion.chunking import chunk_document, index_text
+from assistant.ingestion.embedding import Embedder, file_sha256
 from assistant.errors import AssistantError, ConfigurationError, IngestError, ModelMismatchError
-from assistant.ledger import Ledger
-from assistant.lexical import BM25Index
-from assistant.loaders import SUPPORTED_SUFFIXES, document_id_for, load_file
+from assistant.ingestion.ledger import Ledger
+from assistant.ingestion.lexical import BM25Index
+from assistant.ingestion.loaders import SUPPORTED_SUFFIXES, document_id_for, load_file
 from assistant.settings import Settings
 from assistant.text import content_tokens
 from assistant.types import Chunk, DocumentRecord, Hit, LoadedDocument
-from assistant.vectorstore import VectorStore, chroma_client
+from assistant.ingestion.vectorstore import VectorStore, chroma_client
 
 log = logging.getLogger(__name__)
 SearchMode = Literal["hybrid", "dense", "lexical"]

@@ -1,6 +1,6 @@
 """Regenerate the bundled PDF and Word documents from their Markdown sources.
 
-`python -m assistant.corpus_formats` reads `corpus/_kallor/*.md` and writes
+`python -m assistant.ingestion.corpus_formats` reads `corpus/_kallor/*.md` and writes
 `corpus/<id>.pdf` or `corpus/<id>.docx` (see FORMATS), so the bundled corpus
 exercises every loader. PDF headings become bookmarks, which the PDF loader
 reads back as section names.
@@ -13,7 +13,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from assistant.loaders import FRONT_MATTER_MARK, split_front_matter
+from assistant.ingestion.loaders import FRONT_MATTER_MARK, split_front_matter
 from assistant.settings import PROJECT_ROOT
 
 FORMATS = {"lardomar-fran-stora-it-projekt": "pdf", "forvaltningsstyrning-och-digitalt-arv": "docx"}

@@ -1,0 +1,1 @@
+"""Ingestion: load, chunk, embed and index guidance documents."""
