@@ -6,7 +6,7 @@ import streamlit as st
 
 from assistant.logging_setup import configure
 from assistant.settings import Settings
-from assistant.ui import navigation, signin
+from assistant.app.ui import navigation, signin
 
 configure()
 st.set_page_config(page_title="Rätt frågor", page_icon=":material/quiz:", layout="centered")

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from assistant.auth import User
-from assistant.feedback import FeedbackStore
+from assistant.app.auth import User
+from assistant.app.feedback import FeedbackStore
 from assistant.ingestion.index import Index
 from assistant.settings import PROJECT_ROOT, Settings
-from assistant.ui.signin import DEV_BANNER
-from assistant.users import AccountStore
+from assistant.app.ui.signin import DEV_BANNER
+from assistant.app.users import AccountStore
 
 pytestmark = pytest.mark.slow
 APP = str(PROJECT_ROOT / "app.py")
@@ -95,8 +95,8 @@ def test_feedback_is_stored_with_the_answer(app: AppTest, data_dir: Path) -> Non
 def _pages(role: str) -> None:
     import streamlit as st
 
-    from assistant.auth import User
-    from assistant.ui.navigation import pages_for
+    from assistant.app.auth import User
+    from assistant.app.ui.navigation import pages_for
 
     pages = pages_for(User("x", role, "accounts"))
     st.session_state["pages"] = [(p.url_path, p.visibility, p.title) for p in pages]
@@ -114,8 +114,8 @@ def test_chef_gets_no_strateg_pages_in_the_menu() -> None:
 def _guarded(page: str) -> None:
     import streamlit as st
 
-    from assistant.auth import User
-    from assistant.ui import evaluation, library
+    from assistant.app.auth import User
+    from assistant.app.ui import evaluation, library
 
     st.session_state["user"] = User("c", "chef", "accounts")
     {"library": library.page, "evaluation": evaluation.page}[page]()
@@ -158,15 +158,15 @@ def test_sign_in_with_local_account(app: AppTest, data_dir: Path, monkeypatch: p
 def _evaluation_as_strateg() -> None:
     import streamlit as st
 
-    from assistant.auth import User
-    from assistant.ui import evaluation
+    from assistant.app.auth import User
+    from assistant.app.ui import evaluation
 
     st.session_state["user"] = User("s", "strateg", "accounts")
     evaluation.page()
 
 
 def test_evaluation_page_says_when_evals_is_missing(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant import evalrun
+    from assistant.app import evalrun
 
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(data_dir))
     monkeypatch.setattr(evalrun, "available", lambda: False)  # as before the evaluation issue has landed

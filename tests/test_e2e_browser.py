@@ -61,7 +61,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("app-data")
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "ASSISTANT_AUTH_MODE": "auto"}
     for name, (role, password) in PASSWORDS.items():
-        subprocess.run([sys.executable, "-m", "assistant.users", "add", name, "--role", role, "--password-stdin"],
+        subprocess.run([sys.executable, "-m", "assistant.app.users", "add", name, "--role", role, "--password-stdin"],
                        input=password + "\n", text=True, env=env, cwd=PROJECT_ROOT, check=True, capture_output=True)
     port = builders.free_port()
     log = (data / "streamlit.log").open("w")

@@ -9,7 +9,7 @@ import docx
 import pytest
 
 from assistant.answer import Turn
-from assistant.export import to_docx, to_markdown
+from assistant.app.export import to_docx, to_markdown
 from assistant.questionbank import QuestionBank
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from assistant.answer import Answer, Citation, CoachingQuestion
-from assistant.feedback import FeedbackStore
+from assistant.app.feedback import FeedbackStore
 
 ANSWER = Answer(
     text="Här är frågorna.",

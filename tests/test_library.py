@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import library
+from assistant.app import library
 from assistant.ingestion.index import Index
 from tests.builders import broken_pdf_bytes, pdf_bytes, snapshot
 

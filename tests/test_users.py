@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-from assistant.auth import auth_mode, oidc_user, role_for_claims
+from assistant.app.auth import auth_mode, oidc_user, role_for_claims
 from assistant.errors import AssistantError
 from assistant.settings import PROJECT_ROOT
-from assistant.users import AccountStore, check_password, hash_password
+from assistant.app.users import AccountStore, check_password, hash_password
 
 
 def test_password_is_stored_salted_and_verifies(tmp_path) -> None:  # noqa: ANN001
@@ -41,7 +41,7 @@ def test_cli_add_list_remove(tmp_path) -> None:  # noqa: ANN001
     env = {"ASSISTANT_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
 
     def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "assistant.users", *args], input=stdin, text=True,
+        return subprocess.run([sys.executable, "-m", "assistant.app.users", *args], input=stdin, text=True,
                               capture_output=True, env=env, cwd=PROJECT_ROOT)
 
     added = run("add", "bertil", "--role", "chef", "--password-stdin", stdin="bertils-losenord\n")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant import evalrun
+from assistant.app import evalrun
 from assistant.settings import Settings
-from assistant.ui.signin import require_strateg
+from assistant.app.ui.signin import require_strateg
 
 
 def page() -> None:

@@ -1,6 +1,6 @@
 """Local accounts with scrypt-hashed passwords, and their command line.
 
-`python -m assistant.users add NAME --role strateg` (the password is prompted,
+`python -m assistant.app.users add NAME --role strateg` (the password is prompted,
 or read from stdin with --password-stdin), `list`, `remove NAME`. The file is
 JSON under data_dir (ASSISTANT_ACCOUNTS_FILE to move it); it holds only salts
 and hashes, never a password.
@@ -119,7 +119,7 @@ def _read_password(args: argparse.Namespace) -> str:
 def main(argv: list[str] | None = None) -> int:
     from assistant.settings import Settings
 
-    parser = argparse.ArgumentParser(prog="python -m assistant.users", description="Hantera lokala konton för appen.")
+    parser = argparse.ArgumentParser(prog="python -m assistant.app.users", description="Hantera lokala konton för appen.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="KOMMANDO")
     add = sub.add_parser("add", help="Lägg till ett konto eller byt lösenord och roll.")
     add.add_argument("name", help="Användarnamn.")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from assistant.feedback import FeedbackStore
+from assistant.app.feedback import FeedbackStore
 from assistant.ingestion.index import Index
 from assistant.settings import Settings
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from assistant.answer import Answer, Citation
-from assistant.export import grouped, intro, where
+from assistant.app.export import grouped, intro, where
 from assistant.ingestion.index import Index
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant import library
+from assistant.app import library
 from assistant.errors import AssistantError
 from assistant.ingestion.loaders import SUPPORTED_TEXT
 from assistant.settings import Settings
-from assistant.ui import resources
-from assistant.ui.signin import require_strateg
+from assistant.app.ui import resources
+from assistant.app.ui.signin import require_strateg
 
 
 def page() -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.auth import User, auth_mode, dev_user, oidc_user
+from assistant.app.auth import User, auth_mode, dev_user, oidc_user
 from assistant.settings import Settings
-from assistant.users import AccountStore
+from assistant.app.users import AccountStore
 
 ROLE_SV = {"chef": "chef", "strateg": "strateg"}
-DEV_BANNER = "Utvecklingsläge – ingen inloggning. Alla som når appen är strateg. Skapa konton med `python -m assistant.users add NAMN --role strateg` eller konfigurera OIDC."
+DEV_BANNER = "Utvecklingsläge – ingen inloggning. Alla som når appen är strateg. Skapa konton med `python -m assistant.app.users add NAMN --role strateg` eller konfigurera OIDC."
 
 
 def _oidc_configured() -> bool:
@@ -70,7 +70,7 @@ def _welcome() -> None:
 def _password_form(settings: Settings) -> None:
     _welcome()
     if not AccountStore(settings.accounts_path).accounts():
-        st.info("Det finns inga konton ännu. Skapa ett med `python -m assistant.users add NAMN --role strateg`.")
+        st.info("Det finns inga konton ännu. Skapa ett med `python -m assistant.app.users add NAMN --role strateg`.")
     with st.form("signin"):
         name = st.text_input("Användarnamn")
         password = st.text_input("Lösenord", type="password")

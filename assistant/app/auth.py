@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from assistant.settings import Settings
-from assistant.users import AccountStore, Role
+from assistant.app.users import AccountStore, Role
 
 Mode = Literal["oidc", "accounts", "none"]
 DEV_USER = "utvecklare"

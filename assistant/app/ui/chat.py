@@ -6,9 +6,9 @@ import streamlit as st
 
 from assistant.answer import Turn
 from assistant.errors import AssistantError
-from assistant.export import to_docx, to_markdown
+from assistant.app.export import to_docx, to_markdown
 from assistant.settings import Settings
-from assistant.ui import render, resources
+from assistant.app.ui import render, resources
 
 EXAMPLES = (
     "Vi ska upphandla ett nytt verksamhetssystem för hemtjänsten",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.auth import User
-from assistant.ui import chat, evaluation, library, signin
+from assistant.app.auth import User
+from assistant.app.ui import chat, evaluation, library, signin
 
 
 def pages_for(user: User) -> list:

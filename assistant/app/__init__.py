@@ -1,0 +1,1 @@
+"""The app side: sign-in, accounts, feedback, export, the library and the Streamlit pages."""
