@@ -21,8 +21,8 @@ from assistant.ingestion.index import Index
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
-    from assistant.coach import Coach
-    from assistant.llm import LLMComposer
+    from assistant.coaching.coach import Coach
+    from assistant.coaching.llm import LLMComposer
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +44,9 @@ class Pipeline:
     @property
     def coach(self) -> Coach:
         if self._coach is None:  # built on first use so that constructing a Pipeline stays cheap
-            from assistant.coach import Coach
-            from assistant.questionbank import QuestionBank
-            from assistant.retriever import Retriever
+            from assistant.coaching.coach import Coach
+            from assistant.coaching.questionbank import QuestionBank
+            from assistant.coaching.retriever import Retriever
 
             bank = QuestionBank.load(self.settings.question_bank)
             retriever = Retriever(self.index, self.settings)
@@ -57,7 +57,7 @@ class Pipeline:
     def composer(self) -> LLMComposer | None:
         """The optional language model, or None in the default offline mode."""
         if not self._composer_ready:
-            from assistant.llm import LLMComposer, chat_model_from_settings
+            from assistant.coaching.llm import LLMComposer, chat_model_from_settings
 
             model = chat_model_from_settings(self.settings)
             self._composer = LLMComposer(model) if model is not None else None

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from assistant.answer import Answer, Turn
-from assistant.evidence import citation_problems, section_matches
+from assistant.coaching.evidence import citation_problems, section_matches
 from assistant.ingestion.index import Index
 from assistant.pipeline import Pipeline
 from assistant.settings import Settings

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.dimensions import addressed, is_digital, touched
+from assistant.coaching.dimensions import addressed, is_digital, touched
 
 
 def words(text: str) -> list[str]:

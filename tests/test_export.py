@@ -10,7 +10,7 @@ import pytest
 
 from assistant.answer import Turn
 from assistant.app.export import to_docx, to_markdown
-from assistant.questionbank import QuestionBank
+from assistant.coaching.questionbank import QuestionBank
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.intent import classify, is_english, strip_injection, swedish_query
+from assistant.coaching.intent import classify, is_english, strip_injection, swedish_query
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.llm import verify_text
+from assistant.coaching.llm import verify_text
 from assistant.pipeline import Pipeline
 from assistant.settings import Settings
 from tests import builders

@@ -9,7 +9,7 @@ import yaml
 
 from assistant.ingestion.index import collect_files
 from assistant.ingestion.loaders import load_file
-from assistant.questionbank import DIMENSION_IDS, QuestionBank, QuestionBankError
+from assistant.coaching.questionbank import DIMENSION_IDS, QuestionBank, QuestionBankError
 from assistant.settings import PROJECT_ROOT
 
 CORPUS = PROJECT_ROOT / "corpus"

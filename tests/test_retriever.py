@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.ingestion.index import Index
-from assistant.retriever import Retriever
+from assistant.coaching.retriever import Retriever
 from assistant.settings import Settings
 
 pytestmark = pytest.mark.slow

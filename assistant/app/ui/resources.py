@@ -86,7 +86,7 @@ def feedback(settings: Settings) -> FeedbackStore:
 def _dimension_names(path: str) -> dict[str, str]:
     from pathlib import Path
 
-    from assistant.questionbank import QuestionBank
+    from assistant.coaching.questionbank import QuestionBank
 
     bank = QuestionBank.load(Path(path))
     return {d.id: d.name for d in bank.dimensions}

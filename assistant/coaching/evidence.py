@@ -59,8 +59,8 @@ class Scorer:
 
     def __init__(self, index: Index, query: str) -> None:
         self._lexical = index.lexical
-        from assistant.compose import GUIDANCE
-        from assistant.retriever import META_WORDS
+        from assistant.coaching.compose import GUIDANCE
+        from assistant.coaching.retriever import META_WORDS
 
         whole = {stem(t) for t in content_tokens(query)}
         self.whole: set[str] = set()

@@ -7,12 +7,12 @@ sentences quoted verbatim from retrieved passages, each followed by its [n].
 from __future__ import annotations
 
 from assistant.answer import Answer, CoachingQuestion, Turn
-from assistant.dimensions import is_digital
-from assistant.evidence import GLOSSARY_DOCUMENT, Citations, Scorer, Sources, sentences
+from assistant.coaching.dimensions import is_digital
+from assistant.coaching.evidence import GLOSSARY_DOCUMENT, Citations, Scorer, Sources, sentences
 from assistant.ingestion.index import Index
-from assistant.intent import Intent
-from assistant.questionbank import Question, QuestionBank
-from assistant.retriever import Retrieval, Retriever
+from assistant.coaching.intent import Intent
+from assistant.coaching.questionbank import Question, QuestionBank
+from assistant.coaching.retriever import Retrieval, Retriever
 from assistant.text import content_tokens
 
 NUMBER_WORDS = {1: "en", 2: "två", 3: "tre", 4: "fyra", 5: "fem", 6: "sex", 7: "sju", 8: "åtta"}

@@ -11,13 +11,13 @@ best fits it.
 from __future__ import annotations
 
 from assistant.answer import Answer, CoachingQuestion, Gaps, Turn
-from assistant.compose import INJECTION_NOTE, NUMBER_WORDS, Composer
-from assistant.dimensions import addressed, is_digital, touched
-from assistant.evidence import Citations, Scorer, Sources
+from assistant.coaching.compose import INJECTION_NOTE, NUMBER_WORDS, Composer
+from assistant.coaching.dimensions import addressed, is_digital, touched
+from assistant.coaching.evidence import Citations, Scorer, Sources
 from assistant.ingestion.index import Index
-from assistant.intent import Intent, classify
-from assistant.questionbank import Question, QuestionBank
-from assistant.retriever import Retriever
+from assistant.coaching.intent import Intent, classify
+from assistant.coaching.questionbank import Question, QuestionBank
+from assistant.coaching.retriever import Retriever
 from assistant.text import content_tokens, stem
 
 ENGLISH_NOTE = "(Svaren ges på svenska, eftersom vägledningen och frågebanken är skrivna på svenska.)"

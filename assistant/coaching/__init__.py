@@ -1,0 +1,1 @@
+"""Coaching: read the message, retrieve, select questions, compose and verify the answer."""
