@@ -25,7 +25,7 @@ QUESTION = "Vad är en konsekvensbedömning och när krävs den?"
 def llm_server(tmp_path_factory: pytest.TempPathFactory):
     port = builders.free_port()
     log = tmp_path_factory.mktemp("llm") / "requests.jsonl"
-    server = Path(__file__).with_name("openai_server.py")
+    server = Path(__file__).parent.parent / "openai_server.py"
     proc = subprocess.Popen([sys.executable, str(server), str(port), str(log)])
     deadline = time.monotonic() + 20
     while True:
