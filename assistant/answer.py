@@ -44,7 +44,8 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     gaps: Gaps = field(default_factory=Gaps)
     kind: Kind = "question"  # internal: how the message was understood
-    retrieved: list[str] = field(default_factory=list)  # internal: chunk ids retrieved for this answer
+    retrieved: list[str] = field(default_factory=list)  # internal: chunk ids the retriever returned, best first
+    body: str = ""  # internal: the grounded answer to a question (quotes with [n]), without fixed texts
 
     def citation(self, n: int) -> Citation | None:
         return next((c for c in self.citations if c.n == n), None)
@@ -62,7 +63,7 @@ class Answer:
 
     def to_record(self) -> dict[str, Any]:
         """Everything, for conversation history files and the feedback store."""
-        return {**self.to_dict(), "kind": self.kind, "retrieved": list(self.retrieved),
+        return {**self.to_dict(), "kind": self.kind, "retrieved": list(self.retrieved), "body": self.body,
                 "citations": [asdict(c) for c in self.citations]}
 
     @classmethod
@@ -76,6 +77,7 @@ class Answer:
             gaps=Gaps(**data.get("gaps", {})),
             kind=data.get("kind", "question"),
             retrieved=list(data.get("retrieved", [])),
+            body=str(data.get("body", "")),
         )
 
 

@@ -46,9 +46,9 @@ class Composer:
     def empty(self) -> Answer:
         return Answer(text="Skriv ett initiativ som ni funderar på, eller en fråga om vägledningen. " + HELP, kind="empty")
 
-    def refuse(self, intent: Intent, reason: str = "not_covered") -> Answer:
+    def refuse(self, intent: Intent, reason: str = "not_covered", retrieved: list[str] | None = None) -> Answer:
         lead = REFUSALS["injection"] if intent.injection and not intent.text.strip() else REFUSALS[reason]
-        return Answer(text=f"{lead} {HELP}", refused=True, kind="out_of_scope")
+        return Answer(text=f"{lead} {HELP}", refused=True, kind="out_of_scope", retrieved=list(retrieved or []))
 
     # -- questions about the guidance ------------------------------------
     def in_scope(self, intent: Intent, retrieval: Retrieval) -> bool:
@@ -62,7 +62,7 @@ class Composer:
     def question(self, intent: Intent) -> Answer:
         retrieval = self.retriever.retrieve(intent.query)
         if not self.in_scope(intent, retrieval):
-            return self.refuse(intent)
+            return self.refuse(intent, retrieved=retrieval.chunk_ids)
         cites = Citations()
         cites.note_retrieved(retrieval.chunk_ids)
         scorer = Scorer(self.index, intent.query)
@@ -91,7 +91,7 @@ class Composer:
                     chosen.append((0.0, rank, near, chunk, parts[near]))
                     break
         if len(chosen) < 2:
-            return self.refuse(intent)
+            return self.refuse(intent, retrieved=retrieval.chunk_ids)
         chosen.sort(key=lambda x: (x[1], x[2]))
         body = " ".join(f"{s} [{cites.cite(chunk, s)}]" for _, _, _, chunk, s in chosen)
         related = self.related(intent.query, retrieval, cites, limit=3)
@@ -137,7 +137,7 @@ class Composer:
                 lines.append(f"   Varför: {q.why}" + "".join(f" [{n}]" for n in q.citations))
             parts.append("\n".join(lines))
         return Answer(text="\n\n".join(parts), questions=related, citations=cites.items, kind=kind,  # type: ignore[arg-type]
-                      retrieved=cites.retrieved)
+                      retrieved=cites.retrieved, body=body)
 
     # -- follow-ups ------------------------------------------------------
     def followup(self, intent: Intent, history: list[Turn]) -> Answer | None:

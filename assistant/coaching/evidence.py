@@ -1,8 +1,8 @@
 """Evidence for answers: numbered citations, quotable sentences, source sections and the glossary.
 
-Every quote is a sentence taken verbatim from a chunk in the index, and every
-chunk a citation points to is recorded as retrieved for the answer, so the
-verifier (and the chef) can always find the passage a claim rests on.
+Every quote is a sentence taken verbatim from a chunk in the index. What the
+retriever returned is recorded apart from what is cited, so a check can tell
+whether each cited passage was in fact retrieved for the message.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ class Citations:
                 return c.n
         n = len(self.items) + 1
         self.items.append(Citation(n, chunk.document_id, chunk.title, chunk.page, chunk.section, quote, chunk.id))
-        self.note_retrieved([chunk.id])
         return n
 
 
