@@ -1,14 +1,19 @@
-"""Per-case answer metrics: retrieval, coverage, citations, refusal.
+"""Per-case answer metrics: retrieval, coverage, citations, decisions.
 
 Each function scores one case and returns a float in [0, 1], or None when the
 case has nothing to score for that metric (e.g. no `expected_sources`); None
 values are left out of the means rather than counted as zero.
 
-Document ranking for the retrieval metrics: the distinct document ids of
-`Answer.retrieved` (chunk ids, best first) in order of first appearance,
-followed by any cited document not already in that list. `retrieved` is what
-the coach actually looked at, so this measures retrieval as the chef gets it
-(after the relevance floor and the per-document diversity cap).
+What each metric reads, so that none can be satisfied by text the assistant
+prints for every answer:
+- Retrieval, *pure*: the distinct documents of `Answer.retrieved`, the
+  retriever's own ranking for the message. *As shown*: the documents of the
+  citations in the order the chef sees them ([1] first).
+- Key points: for an initiative, only the coaching questions (text and why);
+  for every other answer, only `Answer.body`, the grounded part. Never the gap
+  summary, the help text or the language note.
+- Citations valid: a [n] counts only if its passage is among the passages the
+  retriever returned for this message.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from assistant.answer import Answer
+from assistant.answer import Answer, CoachingQuestion
 from assistant.text import content_tokens, stem, tokenize
 from evals import ranking
 
@@ -27,22 +32,22 @@ SUPPORT_THRESHOLD = 0.5  # share of a claim's content stems that must occur in i
 
 
 def document_of(chunk_id: str) -> str:
-    """Chunk ids are '<document_id>:<ordinal>:<hash>'; document ids never contain ':'."""
+    """Chunk ids are '<document_id>:<...>'; document ids never contain ':'."""
     return chunk_id.split(":", 1)[0]
 
 
 def document_ranking(answer: Answer) -> list[str]:
-    docs = [document_of(cid) for cid in answer.retrieved]
-    docs += [c.document_id for c in answer.citations]
-    return ranking.dedupe(docs)
+    """Pure retrieval: the retriever's ranking for the message, as distinct documents."""
+    return ranking.dedupe(document_of(cid) for cid in answer.retrieved)
 
 
-def retrieval_scores(answer: Answer, expected_sources: Sequence[str]) -> dict[str, float | None]:
-    keys = ("hit_at_5", "recall_at_5", "mrr_at_10", "ndcg_at_10")
-    if not expected_sources:
-        return dict.fromkeys(keys, None)
-    docs = document_ranking(answer)
-    rel = {d: 1.0 for d in expected_sources}
+def shown_ranking(answer: Answer) -> list[str]:
+    """As shown: the documents the chef sees cited, in the order of their [n]."""
+    return ranking.dedupe(c.document_id for c in sorted(answer.citations, key=lambda c: c.n))
+
+
+def _rank_scores(docs: list[str], expected: Sequence[str]) -> dict[str, float]:
+    rel = {d: 1.0 for d in expected}
     return {
         "hit_at_5": ranking.hit_at_k(docs, rel, 5),
         "recall_at_5": ranking.recall_at_k(docs, rel, 5),
@@ -51,17 +56,38 @@ def retrieval_scores(answer: Answer, expected_sources: Sequence[str]) -> dict[st
     }
 
 
-def dimension_recall(answer: Answer, expected_dimensions: Sequence[str]) -> float | None:
+def retrieval_scores(answer: Answer, expected_sources: Sequence[str]) -> dict[str, float | None]:
+    """`retrieval.*` from the retriever's ranking, `shown.*` from what the chef sees cited."""
+    if not expected_sources:
+        return {**{f"retrieval.{k}": None for k in ("hit_at_5", "recall_at_5", "mrr_at_10", "ndcg_at_10")},
+                "shown.hit_at_5": None, "shown.ndcg_at_10": None}
+    pure = _rank_scores(document_ranking(answer), expected_sources)
+    shown = _rank_scores(shown_ranking(answer), expected_sources)
+    return {**{f"retrieval.{k}": v for k, v in pure.items()},
+            "shown.hit_at_5": shown["hit_at_5"], "shown.ndcg_at_10": shown["ndcg_at_10"]}
+
+
+# -- coverage ----------------------------------------------------------------------
+def dimension_recall(questions: Sequence[CoachingQuestion], expected_dimensions: Sequence[str]) -> float | None:
     if not expected_dimensions:
         return None
-    asked = {q.dimension for q in answer.questions}
-    return sum(1 for d in set(expected_dimensions) if d in asked) / len(set(expected_dimensions))
+    asked = {q.dimension for q in questions}
+    wanted = set(expected_dimensions)
+    return sum(1 for d in wanted if d in asked) / len(wanted)
 
 
-def answer_surface(answer: Answer) -> str:
-    """Everything the chef reads: the text plus each question and its why."""
-    parts = [answer.text] + [f"{q.text} {q.why}" for q in answer.questions]
-    return "\n".join(parts)
+def questions_surface(questions: Sequence[CoachingQuestion]) -> str:
+    return "\n".join(f"{q.text} {q.why}" for q in questions)
+
+
+def key_point_surface(answer: Answer, kind: str) -> str:
+    """What key points are matched against: the questions for an initiative, else the answer body."""
+    return questions_surface(answer.questions) if kind == "initiative" else answer.body
+
+
+def legacy_surface(answer: Answer) -> str:
+    """The old, flattering surface: everything printed, fixed texts included. Kept one release for comparison."""
+    return "\n".join([answer.text] + [f"{q.text} {q.why}" for q in answer.questions])
 
 
 def key_point_covered(key_point: str, surface: str) -> bool:
@@ -69,13 +95,20 @@ def key_point_covered(key_point: str, surface: str) -> bool:
     return any(alt.strip().casefold() in folded for alt in key_point.split("|") if alt.strip())
 
 
-def key_point_recall(answer: Answer, key_points: Sequence[str]) -> float | None:
+def key_point_recall_on(surface: str, key_points: Sequence[str]) -> float | None:
     if not key_points:
         return None
-    surface = answer_surface(answer)
     return sum(1 for kp in key_points if key_point_covered(kp, surface)) / len(key_points)
 
 
+def expected_question_asked(questions: Sequence[CoachingQuestion], expected: Sequence[str]) -> float | None:
+    """Seed scenarios: 1 when any of the expected bank questions is among those asked."""
+    if not expected:
+        return None
+    return 1.0 if {q.id for q in questions} & set(expected) else 0.0
+
+
+# -- citations ---------------------------------------------------------------------
 def cited_numbers(answer: Answer) -> list[int]:
     """Every [n] the chef sees: markers in the text and the questions' citation lists."""
     found = [int(n) for n in MARKER_RE.findall(answer.text)]
@@ -85,18 +118,15 @@ def cited_numbers(answer: Answer) -> list[int]:
 
 
 def citations_valid(answer: Answer) -> float | None:
-    """Share of [n] that resolve to a citation whose passage was retrieved for this answer."""
+    """Share of [n] that name a citation whose passage the retriever returned for this message."""
     numbers = cited_numbers(answer)
     if not numbers:
         return None
     retrieved = set(answer.retrieved)
-    retrieved_docs = {document_of(c) for c in retrieved}
 
     def ok(n: int) -> bool:
         c = answer.citation(n)
-        if c is None:
-            return False
-        return c.chunk_id in retrieved if c.chunk_id else c.document_id in retrieved_docs
+        return c is not None and bool(c.chunk_id) and c.chunk_id in retrieved
 
     return sum(1 for n in numbers if ok(n)) / len(numbers)
 
@@ -146,6 +176,7 @@ def citations_supported(answer: Answer, passages: Mapping[int, str]) -> float | 
     return good / len(found)
 
 
+# -- decisions ---------------------------------------------------------------------
 def declined(answer: Answer) -> bool:
     """A refusal, or the help text an empty-ish message gets ("skriv ett initiativ …"): both decline to answer."""
     return answer.refused or answer.kind == "empty"
@@ -157,8 +188,15 @@ def refusal_correct(answer: Answer, expect_refusal: bool | None) -> float | None
     return 1.0 if declined(answer) == expect_refusal else 0.0
 
 
-def false_refusal(answer: Answer, expect_refusal: bool | None) -> float | None:
-    """On every case not expected to be refused (expect_refusal false or absent)."""
-    if expect_refusal:
-        return None
-    return 1.0 if declined(answer) else 0.0
+def declined_in_scope(answer: Answer, in_scope: bool) -> float | None:
+    """On messages the guidance should answer: 1 when the answer declined (lower is better)."""
+    return (1.0 if declined(answer) else 0.0) if in_scope else None
+
+
+def answered_out_of_scope(answer: Answer, expect_refusal: bool | None) -> float | None:
+    """On messages that must be declined: 1 when they were answered as if covered (lower is better)."""
+    return (0.0 if declined(answer) else 1.0) if expect_refusal else None
+
+
+def intent_correct(answer: Answer, kind: str) -> float:
+    return 1.0 if answer.kind == kind else 0.0

@@ -1,4 +1,4 @@
-"""Run gold cases through exactly `Pipeline.ask` and score each answer."""
+"""Run gold cases through exactly `Pipeline.ask`, score each answer, and summarise per split and set."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from assistant.answer import Answer
-from evals import metrics, textsim
+from assistant.answer import Answer, Turn
+from evals import baselines, consistency, metrics, textsim
 from evals.gold import KINDS, GoldCase
 from evals.stats import aggregate
 
@@ -16,16 +16,24 @@ METRIC_KEYS = (
     "retrieval.recall_at_5",
     "retrieval.mrr_at_10",
     "retrieval.ndcg_at_10",
+    "shown.hit_at_5",
+    "shown.ndcg_at_10",
     "coverage.dimension_recall",
     "coverage.key_point_recall",
+    "coverage.key_point_recall_legacy",
+    "coverage.expected_question",
     "citations.valid",
     "citations.supported",
     "refusal.accuracy",
     "refusal.false_refusal_rate",
+    "refusal.false_answer_rate",
+    "intent.accuracy",
     "answer.token_f1",
     "answer.chrf",
 )
-LOWER_IS_BETTER = frozenset({"refusal.false_refusal_rate"})
+BASELINE_KEYS = tuple(f"baseline.{b}.{k.split('.', 1)[1]}" for b in ("random", "constant") for k in baselines.KEYS)
+LOWER_IS_BETTER = frozenset({"refusal.false_refusal_rate", "refusal.false_answer_rate"})
+NO_SPLIT = "övrigt"
 
 
 def passages_for(answer: Answer, chunk_text: Callable[[list[str]], dict[str, str]] | None) -> dict[int, str]:
@@ -35,50 +43,71 @@ def passages_for(answer: Answer, chunk_text: Callable[[list[str]], dict[str, str
 
 
 def score_case(case: GoldCase, answer: Answer, passages: dict[int, str]) -> dict[str, float | None]:
-    scores: dict[str, float | None] = {
-        f"retrieval.{k}": v for k, v in metrics.retrieval_scores(answer, case.expected_sources).items()
-    }
-    scores["coverage.dimension_recall"] = metrics.dimension_recall(answer, case.expected_dimensions)
-    scores["coverage.key_point_recall"] = metrics.key_point_recall(answer, case.key_points)
+    scores: dict[str, float | None] = dict(metrics.retrieval_scores(answer, case.expected_sources))
+    scores["coverage.dimension_recall"] = (metrics.dimension_recall(answer.questions, case.expected_dimensions)
+                                           if case.kind == "initiative" else None)
+    scores["coverage.key_point_recall"] = metrics.key_point_recall_on(metrics.key_point_surface(answer, case.kind),
+                                                                      case.key_points)
+    scores["coverage.key_point_recall_legacy"] = metrics.key_point_recall_on(metrics.legacy_surface(answer), case.key_points)
+    scores["coverage.expected_question"] = metrics.expected_question_asked(answer.questions, case.expected_questions)
     scores["citations.valid"] = metrics.citations_valid(answer)
     scores["citations.supported"] = metrics.citations_supported(answer, passages)
-    scores["refusal.accuracy"] = metrics.refusal_correct(answer, case.expect_refusal)
-    scores["refusal.false_refusal_rate"] = metrics.false_refusal(answer, case.expect_refusal)
+    expect_refusal = case.expect_refusal if case.expect_refusal is not None else (False if case.in_scope else None)
+    scores["refusal.accuracy"] = metrics.refusal_correct(answer, expect_refusal)
+    scores["refusal.false_refusal_rate"] = metrics.declined_in_scope(answer, case.in_scope)
+    scores["refusal.false_answer_rate"] = metrics.answered_out_of_scope(answer, case.expect_refusal)
+    scores["intent.accuracy"] = metrics.intent_correct(answer, case.kind)
     if case.reference:
-        scores["answer.token_f1"] = textsim.token_f1(answer.text, case.reference)
-        scores["answer.chrf"] = textsim.chrf(answer.text, case.reference)
+        scores["answer.token_f1"] = textsim.token_f1(answer.body or answer.text, case.reference)
+        scores["answer.chrf"] = textsim.chrf(answer.body or answer.text, case.reference)
     else:
         scores["answer.token_f1"] = scores["answer.chrf"] = None
     return scores
 
 
 def case_record(case: GoldCase, answer: Answer, scores: dict, seconds: float) -> dict[str, Any]:
-    surface = metrics.answer_surface(answer)
+    surface = metrics.key_point_surface(answer, case.kind)
+    asked_dims = {q.dimension for q in answer.questions}
     return {
         "id": case.id,
         "kind": case.kind,
+        "split": case.split or NO_SPLIT,
+        "set": case.set,
+        "variant_of": case.variant_of,
+        "variant": case.variant,
         "message": case.message,
         "expected_dimensions": list(case.expected_dimensions),
         "metrics": scores,
-        "seconds": round(seconds, 3),
+        "seconds": round(seconds, 4),
         "answer": {
             "text": answer.text,
             "refused": answer.refused,
+            "declined": metrics.declined(answer),
             "kind": answer.kind,
+            "question_ids": [q.id for q in answer.questions],
             "dimensions": [q.dimension for q in answer.questions],
             "documents": metrics.document_ranking(answer),
         },
         "missed_key_points": [kp for kp in case.key_points if not metrics.key_point_covered(kp, surface)],
-        "missed_dimensions": [d for d in case.expected_dimensions if d not in {q.dimension for q in answer.questions}],
+        "missed_dimensions": [d for d in case.expected_dimensions if d not in asked_dims] if case.kind == "initiative" else [],
         "missed_sources": [d for d in case.expected_sources if d not in metrics.document_ranking(answer)[:5]],
     }
 
 
 def case_score(record: dict) -> float | None:
-    """One number per case for ranking the weakest: the mean of its higher-is-better metrics."""
-    values = [v for k, v in record["metrics"].items() if v is not None and k not in LOWER_IS_BETTER]
+    """One number per case for ranking the weakest: the mean of its quality metrics (baselines left out)."""
+    values = [v for k, v in record["metrics"].items()
+              if v is not None and k in METRIC_KEYS and k not in LOWER_IS_BETTER and not k.endswith("_legacy")]
     values += [1.0 - v for k, v in record["metrics"].items() if v is not None and k in LOWER_IS_BETTER]
     return sum(values) / len(values) if values else None
+
+
+def ask_case(pipeline: Any, case: GoldCase) -> Answer:
+    """Earlier messages of the conversation first, then the case's own message with that history."""
+    turns: list[Turn] = []
+    for earlier in case.history:
+        turns.append(Turn(earlier, pipeline.ask(earlier, list(turns))))
+    return pipeline.ask(case.message, turns)
 
 
 def run_cases(pipeline: Any, cases: Sequence[GoldCase], progress: bool = True) -> list[dict[str, Any]]:
@@ -92,26 +121,47 @@ def run_cases(pipeline: Any, cases: Sequence[GoldCase], progress: bool = True) -
     records = []
     for case in tqdm(cases, desc="Utvärderar", unit="fall", disable=not progress):
         started = time.perf_counter()
-        answer = pipeline.ask(case.message)
+        answer = ask_case(pipeline, case)
         seconds = time.perf_counter() - started
         scores = score_case(case, answer, passages_for(answer, chunk_text if ledger else None))
         records.append(case_record(case, answer, scores, seconds))
     return records
 
 
-def summarize_run(records: Sequence[dict]) -> dict[str, Any]:
-    """The results.json body: overall figures, per kind, per dimension, per case."""
-    by_kind = {}
-    for kind in KINDS:
-        subset = [r for r in records if r["kind"] == kind]
-        if subset:
-            by_kind[kind] = {"n": len(subset), **aggregate(subset, METRIC_KEYS)}
-    per_dimension = dimension_recall_by_dimension(records)
+def _summary(records: Sequence[dict]) -> dict[str, Any]:
+    return {"n": len(records), **aggregate(records, METRIC_KEYS + BASELINE_KEYS)}
+
+
+def summarize_split(records: Sequence[dict]) -> dict[str, Any]:
+    by_set = {}
+    for name in dict.fromkeys(r["set"] for r in records):
+        by_set[name] = _summary([r for r in records if r["set"] == name])
+    by_kind = {k: _summary([r for r in records if r["kind"] == k]) for k in KINDS if any(r["kind"] == k for r in records)}
+    return {
+        **_summary(records),
+        "by_set": by_set,
+        "by_kind": by_kind,
+        "by_dimension": dimension_recall_by_dimension(records),
+        "consistency": consistency.consistency(records),
+        "confusion": consistency.confusion(records),
+    }
+
+
+def summarize_run(records: list[dict], cases: Sequence[GoldCase] | None = None, bank: Sequence[Any] = ()) -> dict[str, Any]:
+    """The results.json body: per split (dev, test, …), per set and kind, baselines, consistency, cases."""
+    constant: list[str] = []
+    if cases is not None and bank:
+        constant = baselines.add_baselines(records, cases, bank)
+    splits = {}
+    for split in dict.fromkeys(r["split"] for r in records):
+        splits[split] = summarize_split([r for r in records if r["split"] == split])
+    seconds = sorted(r["seconds"] for r in records)
     return {
         "n": len(records),
-        **aggregate(records, METRIC_KEYS),
-        "by_kind": by_kind,
-        "by_dimension": per_dimension,
+        "splits": splits,
+        "constant_questions": constant,
+        "latency": {"p50": seconds[len(seconds) // 2] if seconds else None,
+                    "p95": seconds[int(0.95 * (len(seconds) - 1))] if seconds else None},
         "cases": list(records),
     }
 
@@ -120,6 +170,8 @@ def dimension_recall_by_dimension(records: Sequence[dict]) -> dict[str, dict]:
     """For each expected dimension: how often the answer asked a question from it."""
     found: dict[str, list[float]] = {}
     for r in records:
+        if r["kind"] != "initiative":
+            continue
         missed = set(r["missed_dimensions"])
         for d in r.get("expected_dimensions", []):
             found.setdefault(d, []).append(0.0 if d in missed else 1.0)
