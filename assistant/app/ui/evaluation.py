@@ -19,9 +19,9 @@ def page() -> None:
         st.stop()
     gold = evalrun.gold_sets()
     if not gold:
-        st.info(f"Det finns inga facitfiler (*.jsonl) i {evalrun.GOLD_DIR}.")
+        st.info("Det finns inga facitfiler att utvärdera mot.")
         st.stop()
-    chosen = st.selectbox("Facitfil", gold, format_func=lambda p: p.name)
+    chosen = st.selectbox("Vad ska utvärderas?", gold, format_func=evalrun.gold_label)
     result = None
     if st.button("Kör utvärderingen", type="primary"):
         with st.spinner("Utvärderingen körs. Det kan ta några minuter …"):
@@ -34,8 +34,11 @@ def page() -> None:
     if result is None:
         st.info("Ingen utvärdering har körts ännu.")
         return
-    st.caption(f"Rapport: {result.out_dir.name}")
-    if result.report:
-        st.markdown(result.report)
-    for plot in result.plots:
-        st.image(str(plot), caption=plot.stem.replace("_", " "))
+    st.caption(f"Senaste körningen: {result.out_dir.name}")
+    if result.summary:
+        st.markdown(result.summary)
+    for plot, caption in result.plots:
+        st.image(str(plot), caption=caption)
+    if result.details:
+        with st.expander("Alla mått och fall"):
+            st.markdown(result.details)
