@@ -187,7 +187,8 @@ def write_plots(results: dict[str, Any], out: Path) -> list[tuple[str, str]]:
              "coverage.expected_question": "Förväntad fråga"}
     ax.set_xticks([i * 4 + 1 for i in range(len(groups))], [f"{short[k]} ({s})" for s, k in groups], fontsize=8)
     ax.set_ylim(0, 1)
-    ax.legend(fontsize=8)
+    if groups:
+        ax.legend(fontsize=8)
     ax.set_title("Täckning jämfört med slump och fast checklista")
     fig.tight_layout()
     fig.savefig(out / "tackning.png", dpi=110)

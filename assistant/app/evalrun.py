@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -13,13 +12,6 @@ from pathlib import Path
 from assistant.settings import PROJECT_ROOT, Settings
 
 GOLD_DIR = PROJECT_ROOT / "evals" / "gold"
-
-
-def available() -> bool:
-    try:
-        return importlib.util.find_spec("evals.__main__") is not None
-    except (ImportError, ValueError):
-        return False
 
 
 GOLD_CHOICES = {"": "Alla mängder (utvecklingsdel och testdel)", "dev": "Bara utvecklingsdelen (dev)",

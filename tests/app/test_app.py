@@ -165,11 +165,24 @@ def _evaluation_as_strateg() -> None:
     evaluation.page()
 
 
-def test_evaluation_page_says_when_evals_is_missing(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant.app import evalrun
+def test_evaluation_page_shows_the_latest_summary_with_captioned_plots(data_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                       tmp_path: Path) -> None:
+    from evals.report import write_report
+    from evals.runner import summarize_run
 
-    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(data_dir))
-    monkeypatch.setattr(evalrun, "available", lambda: False)  # as before the evaluation issue has landed
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path))
+    record = {"id": "c1", "kind": "question", "split": "test", "set": "questions", "variant_of": None, "variant": None,
+              "message": "Vem äger nyttan?", "expected_dimensions": [], "seconds": 0.01,
+              "metrics": {"retrieval.hit_at_5": 1.0, "refusal.false_refusal_rate": 0.0, "intent.accuracy": 1.0},
+              "answer": {"text": "…", "refused": False, "declined": False, "kind": "question", "question_ids": [],
+                         "dimensions": [], "documents": ["nyttorealisering"]},
+              "missed_key_points": [], "missed_dimensions": [], "missed_sources": []}
+    run = tmp_path / "evals" / "20261127-120000-gold"
+    write_report(summarize_run([record]), run, "evals/gold")
     at = AppTest.from_function(_evaluation_as_strateg, default_timeout=60).run()
     assert not at.exception
-    assert "Utvärderingen är inte tillgänglig ännu" in at.info[0].value
+    shown = "\n".join(m.value for m in at.markdown)
+    assert "Sammanfattning" in shown and "Testdelen" in shown
+    assert "![" not in shown  # no Markdown image link the page cannot resolve
+    captions = [img.caption for image in at.get("image") for img in image.proto.imgs]
+    assert captions and all(captions), captions

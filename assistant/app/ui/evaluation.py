@@ -14,9 +14,6 @@ def page() -> None:
     settings = Settings()
     st.title("Utvärdering")
     st.caption("Mäter hur väl assistenten hittar rätt källor och frågor i en uppsättning facitfrågor.")
-    if not evalrun.available():
-        st.info("Utvärderingen är inte tillgänglig ännu. Den kommer när utvärderingsskriptet (evals) är på plats.")
-        st.stop()
     gold = evalrun.gold_sets()
     if not gold:
         st.info("Det finns inga facitfiler att utvärdera mot.")
