@@ -59,6 +59,7 @@ def chunk_document(doc: LoadedDocument, max_tokens: int, count: TokenCounter) ->
         groups[-1][1].extend(_pieces(section))
 
     chunks: list[Chunk] = []
+    seen: dict[str, int] = {}
     for (page, heading_path), sentences in groups:
         section_name = " > ".join(heading_path) or None
         header = count(f"{doc.title} – {section_name or ''}\n")
@@ -74,13 +75,16 @@ def chunk_document(doc: LoadedDocument, max_tokens: int, count: TokenCounter) ->
             end = last_start + len(last_text)
             text = " ".join(t for t, _ in current)
             digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-            # The id covers everything that is embedded (title and heading too), so a renamed
-            # heading or title gets a new vector instead of silently keeping the old one.
-            embedded = hashlib.sha256(f"{doc.title}\n{section_name or ''}\n{text}".encode("utf-8")).hexdigest()
+            # The id is the document and a hash of everything that is embedded (title, heading, text), not the
+            # position: editing one paragraph re-embeds only the chunks it changes, and a renamed heading or title
+            # gets a new vector instead of silently keeping the old one. A repeat of the same text under the same
+            # heading gets a counter.
+            embedded = hashlib.sha256(f"{doc.title}\n{section_name or ''}\n{text}".encode("utf-8")).hexdigest()[:16]
+            seen[embedded] = seen.get(embedded, 0) + 1
             ordinal = len(chunks)
             chunks.append(
                 Chunk(
-                    id=f"{doc.document_id}:{ordinal:04d}:{embedded[:12]}",
+                    id=f"{doc.document_id}:{embedded}" + (f"-{seen[embedded]}" if seen[embedded] > 1 else ""),
                     document_id=doc.document_id,
                     ordinal=ordinal,
                     text=text,
