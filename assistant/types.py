@@ -59,11 +59,10 @@ class Chunk:
 @dataclass(frozen=True)
 class Hit:
     chunk: Chunk
-    score: float  # fused score (or the single ranking's score)
-    dense_score: float | None = None  # cosine similarity
-    lexical_score: float | None = None  # BM25
-    rank_dense: int | None = None
-    rank_lexical: int | None = None
+    score: float  # fused score: weighted sum of each channel's score over its best score for the query
+    dense_score: float | None = None  # cosine similarity, when the dense channel took part
+    lexical_score: float | None = None  # the lexical channels' part of the fused score, when they took part
+    channels: dict[str, float] = field(default_factory=dict)  # raw score per channel (BM25, or cosine for dense)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.ingestion.lexical import BM25Index
-from assistant.text import Decompounder, content_tokens, lexical_terms, split_sentences, stem, tokenize
+from assistant.text import content_tokens, fold, split_sentences, stem, tokenize
 
 
 def test_sentence_split_keeps_abbreviations_intact() -> None:
@@ -38,39 +37,5 @@ def test_stems_join_inflections() -> None:
     assert stem("verksamheten") == stem("verksamheter") == stem("verksamhet")
 
 
-def test_decompounder_splits_known_parts_with_linking_s() -> None:
-    splitter = Decompounder({"verksamhet", "system"})
-    assert splitter.split("verksamhetssystem") == ("verksamhet", "system")
-    assert splitter.split("verksamhetsystem") == ("verksamhet", "system")
-
-
-def test_decompounder_leaves_unknown_and_short_words_alone() -> None:
-    splitter = Decompounder({"verksamhet", "system"})
-    assert splitter.split("ledningsgrupp") == ()
-    assert splitter.split("system") == ()
-
-
-def test_lexical_terms_include_compound_parts() -> None:
-    terms = lexical_terms("verksamhetssystem", Decompounder({"verksamhet", "system"}))
-    assert stem("verksamhetssystem") in terms
-    assert stem("system") in terms and stem("verksamhet") in terms
-
-
-def test_bm25_finds_a_compound_by_its_last_part() -> None:
-    index = BM25Index()
-    index.build(
-        [
-            ("kompositum", content_tokens("Förvaltningen byter verksamhetssystem nästa år.")),
-            ("delar", content_tokens("Varje system stödjer en verksamhet.")),
-            ("annat", content_tokens("Ledningsgruppen följer upp nyttan.")),
-        ]
-    )
-    found = [cid for cid, _ in index.search("system", k=5)]
-    assert "kompositum" in found and "annat" not in found
-
-
-def test_bm25_rejects_a_bad_k() -> None:
-    import pytest
-
-    with pytest.raises(ValueError, match="-1"):
-        BM25Index().search("system", k=-1)
+def test_folding_removes_swedish_diacritics_only() -> None:
+    assert fold("nyttoägare för förvaltning, café") == "nyttoagare for forvaltning, cafe"

@@ -69,17 +69,20 @@ class Retriever:
         if not query.strip():
             return Retrieval(query)
         hits = self.index.search(query, k=max(k * 5, 30), mode="hybrid")
-        terms = {t: v for t, v in self.index.lexical.query_terms(query).items() if t not in META_WORDS}
+        lexical = self.index.lexical
+        terms = {t: v for t, v in lexical.query_terms(query).items() if t not in META_WORDS}
         total = sum(idf for idf, _ in terms.values()) or 1.0
+        best = max((h.score for h in hits), default=0.0) or 1.0
         judged: list[Retrieved] = []
         for hit in hits:
-            matched = frozenset(t for t, (_, ids) in terms.items() if hit.chunk.id in ids)
+            row = lexical.row(hit.chunk.id)
+            matched = frozenset(t for t, (_, rows) in terms.items() if row is not None and _contains(rows, row))
             coverage = sum(terms[t][0] for t in matched) / total
             if coverage >= self.settings.retrieval_min_coverage or (hit.dense_score or 0.0) >= self.settings.retrieval_min_dense:
                 judged.append(Retrieved(hit, coverage, matched))
-        # Rank by coverage plus fused score (RRF of about 0.016–0.033), then cap passages per document so one
+        # Rank by coverage plus the fused score relative to the best hit, then cap passages per document so one
         # long document cannot crowd out the others (a simple, predictable diversity).
-        judged.sort(key=lambda r: (-(r.hit.score * 30 + 2 * r.coverage), r.chunk.id))
+        judged.sort(key=lambda r: (-(r.hit.score / best + 2 * r.coverage), r.chunk.id))
         chosen: list[Retrieved] = []
         per_doc: dict[str, int] = {}
         for r in judged:
@@ -90,3 +93,8 @@ class Retriever:
             if len(chosen) == k:
                 break
         return Retrieval(query, chosen, len(hits))
+
+
+def _contains(rows, row: int) -> bool:  # noqa: ANN001 - a sorted numpy array of passage rows
+    at = int(rows.searchsorted(row))
+    return at < len(rows) and int(rows[at]) == row

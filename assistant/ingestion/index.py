@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -17,11 +18,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
 from assistant.ingestion.chunking import chunk_document, index_text
 from assistant.ingestion.embedding import Embedder, file_sha256
 from assistant.errors import AssistantError, ConfigurationError, IngestError, ModelMismatchError
 from assistant.ingestion.ledger import Ledger
-from assistant.ingestion.lexical import BM25Index
+from assistant.ingestion.lexical import LexicalIndex, top_rows
 from assistant.ingestion.loaders import SUPPORTED_SUFFIXES, document_id_for, load_file
 from assistant.settings import Settings
 from assistant.text import content_tokens
@@ -29,8 +32,8 @@ from assistant.types import Chunk, DocumentRecord, Hit, LoadedDocument
 from assistant.ingestion.vectorstore import VectorStore, chroma_client
 
 log = logging.getLogger(__name__)
-SearchMode = Literal["hybrid", "dense", "lexical"]
-RRF_K = 60
+SearchMode = Literal["hybrid", "dense", "lexical", "stem", "part", "fold", "gram"]
+MODES = ("hybrid", "dense", "lexical", "stem", "part", "fold", "gram")
 
 
 @dataclass
@@ -77,7 +80,8 @@ class Index:
         self.embedder = embedder or Embedder(settings.embedding_model, settings.embedding_device, settings.embedding_batch_size)
         self.ledger = Ledger(settings.ledger_path)
         self._store: VectorStore | None = None
-        self._lexical: BM25Index | None = None
+        self._lexical: LexicalIndex | None = None
+        self._lexical_lock = threading.Lock()
 
     # -- state ---------------------------------------------------------
     @property
@@ -268,55 +272,77 @@ class Index:
 
     # -- search --------------------------------------------------------
     @property
-    def lexical(self) -> BM25Index:
-        if self._lexical is None:
-            lexical = BM25Index()
-            lexical.build((chunk.id, tokens) for chunk, tokens in self.ledger.all_chunks())
-            self._lexical = lexical
-        return self._lexical
+    def lexical(self) -> LexicalIndex:
+        """The current lexical snapshot; built from the ledger after each write, then swapped in whole."""
+        snapshot = self._lexical
+        if snapshot is None:
+            with self._lexical_lock:
+                snapshot = self._lexical
+                if snapshot is None:
+                    snapshot = LexicalIndex.build(
+                        ((chunk.id, tokens) for chunk, tokens in self.ledger.all_chunks()),
+                        k1=self.settings.bm25_k1, b=self.settings.bm25_b,
+                    )
+                    self._lexical = snapshot
+        return snapshot
 
     def warm_up(self) -> None:
         self.embedder.warm_up()
         _ = self.lexical
 
-    def search(self, query: str, k: int = 10, mode: SearchMode = "hybrid") -> list[Hit]:
+    def weights_for(self, mode: SearchMode) -> dict[str, float]:
+        """Channel → weight in the fusion: the settings for hybrid, one channel (or family) otherwise."""
+        lexical = dict(self.settings.channel_weights)
+        if mode == "hybrid":
+            return {**lexical, "dense": self.settings.dense_weight}
+        if mode == "lexical":
+            return lexical
+        return {mode: 1.0}
+
+    def search(self, query: str, k: int = 10, mode: SearchMode = "hybrid",
+               weights: dict[str, float] | None = None) -> list[Hit]:
+        """The k best passages. Each channel's scores are divided by the channel's best score for this
+        query, weighted (settings.channel_weights and settings.dense_weight, fit on SweFAQ dev) and added."""
         if k <= 0:
             raise ValueError(f"k must be > 0, got {k}")
-        if mode not in ("hybrid", "dense", "lexical"):
-            raise ValueError(f"mode must be hybrid, dense or lexical, got {mode!r}")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         self.check_model()
-        depth = max(k * 4, 40)
-        dense = self.store.query(self.embedder.embed_query(query), depth) if mode != "lexical" else []
-        lexical = self.lexical.search(query, depth) if mode != "dense" else []
-        dense_rank = {cid: (r, s) for r, (cid, s) in enumerate(dense, start=1)}
-        lex_rank = {cid: (r, s) for r, (cid, s) in enumerate(lexical, start=1)}
-        fused: dict[str, float] = {}
-        for ranking, weight in ((dense_rank, self.settings.dense_weight), (lex_rank, 1.0)):
-            for cid, (rank, _) in ranking.items():
-                fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank)
-        if mode == "dense":
-            fused = {cid: s for cid, (_, s) in dense_rank.items()}
-        elif mode == "lexical":
-            fused = {cid: s for cid, (_, s) in lex_rank.items()}
-        top = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-        chunks = self.ledger.chunks([cid for cid, _ in top])
+        weights = {c: w for c, w in (weights or self.weights_for(mode)).items() if w}
+        lexical = self.lexical  # one snapshot for the whole query, whatever a writer does meanwhile
+        tokens = content_tokens(query)
+        raw: dict[str, np.ndarray] = {}
+        if any(c != "dense" for c in weights) and tokens and len(lexical):
+            raw = lexical.channel_scores(tokens)
+        dense = np.zeros(len(lexical), dtype=np.float32)
+        if "dense" in weights and len(lexical):
+            for cid, cosine in self.store.query(self.embedder.embed_query(query), max(k * 4, 100)):
+                row = lexical.row(cid)
+                if row is not None:  # a vector the snapshot does not know yet is found after the next rebuild
+                    dense[row] = max(cosine, 0.0)
+            raw["dense"] = dense
+        fused = np.zeros(len(lexical), dtype=np.float32)
+        for channel, weight in weights.items():
+            scores = raw.get(channel)
+            if scores is not None and scores.max(initial=0.0) > 0:
+                fused += weight * scores / scores.max()
+        rows = top_rows(fused, k)
+        chunks = self.ledger.chunks([lexical.ids[r] for r in rows])
         hits = []
-        for cid, score in top:
-            chunk = chunks.get(cid)
-            if chunk is None:  # vector without a ledger row: an interrupted write, ignored
+        for r in rows:
+            chunk = chunks.get(lexical.ids[r])
+            if chunk is None:  # removed since the snapshot was built: never shown
                 continue
-            d = dense_rank.get(cid)
-            lx = lex_rank.get(cid)
-            hits.append(
-                Hit(
-                    chunk=chunk,
-                    score=score,
-                    dense_score=d[1] if d else None,
-                    lexical_score=lx[1] if lx else None,
-                    rank_dense=d[0] if d else None,
-                    rank_lexical=lx[0] if lx else None,
-                )
-            )
+            channels = {c: float(s[r]) for c, s in raw.items()}
+            hits.append(Hit(
+                chunk=chunk,
+                score=float(fused[r]),
+                dense_score=channels.get("dense") if "dense" in weights else None,
+                lexical_score=float(sum(w * raw[c][r] / raw[c].max() for c, w in weights.items()
+                                        if c != "dense" and c in raw and raw[c].max() > 0))
+                if any(c != "dense" for c in weights) else None,
+                channels=channels,
+            ))
         return hits
 
     def chunks_of(self, document_id: str) -> list[Chunk]:

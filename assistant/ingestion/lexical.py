@@ -1,91 +1,186 @@
-"""BM25 over Swedish stems, with compound parts as extra terms.
+"""The lexical index: one bm25s BM25 matrix per channel, built once as an immutable snapshot.
 
-The stored tokens (in the ledger) are the persisted form; the in-memory
-postings are rebuilt from them when the index opens or changes, because the
-compound splitter depends on the vocabulary of the whole corpus.
+bm25s stores the BM25 score of every (passage, term) pair in a sparse column
+matrix, so a query only adds up the columns of its terms (numpy, no Python loop
+over passages). Its own `index()` keeps every token of the corpus as a Python
+object (5.8 GB for 100,000 passages of character n-grams), so the matrices are
+built here without that: a passage × word-type count matrix times a word-type ×
+term matrix per channel (scipy), weighted with bm25s's own Lucene idf and
+term-frequency functions, and handed to a `bm25s.BM25` for querying.
+
+A snapshot never changes after `build`. The `Index` builds a new one after each
+write and swaps the reference, so any number of threads can query while that
+happens, and a query never mutates anything.
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from assistant.text import Decompounder, STOPWORDS, content_tokens, stem
+import bm25s
+import numpy as np
+import scipy.sparse as sp
+from bm25s.scoring import _select_idf_scorer, _select_tfc_scorer
+
+from assistant.ingestion.analysis import CHANNELS, Analyzer
+from assistant.ingestion.decompound import Decompounder
+from assistant.text import content_tokens
+
+METHOD = "lucene"  # Lucene's idf, log(1 + (N - df + 0.5) / (df + 0.5)), is never negative
+COVERAGE_CHANNEL = "part"  # stems and compound parts: what the coverage floor counts
 
 
-class BM25Index:
-    def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
-        if k1 < 0 or not 0 <= b <= 1:
-            raise ValueError(f"k1 must be >= 0 and 0 <= b <= 1, got k1={k1}, b={b}")
-        self.k1 = k1
-        self.b = b
-        self.ids: list[str] = []
-        self._postings: dict[str, list[tuple[int, int]]] = {}
-        self._lengths: list[int] = []
-        self._avg_length = 0.0
-        self.decompounder = Decompounder()
+@dataclass(frozen=True)
+class Channel:
+    """One channel's bm25s index, with its document frequencies for evidence."""
+
+    bm25: bm25s.BM25
+    df: np.ndarray  # documents containing each term, by term id
+
+    @property
+    def vocab(self) -> dict[str, int]:
+        return self.bm25.vocab_dict
+
+    def column(self, term_id: int) -> np.ndarray:
+        """Rows (passages) that contain the term."""
+        s = self.bm25.scores
+        return s["indices"][s["indptr"][term_id]:s["indptr"][term_id + 1]]
+
+    def scores(self, terms: Sequence[str]) -> np.ndarray:
+        ids = [self.vocab[t] for t in terms if t in self.vocab]
+        if not ids:
+            return np.zeros(self.bm25.scores["num_docs"], dtype=np.float32)
+        return self.bm25.get_scores_from_ids(ids)
+
+
+class LexicalIndex:
+    """BM25 over the four Swedish channels of `assistant.ingestion.analysis`."""
+
+    def __init__(self, ids: list[str], channels: dict[str, Channel], analyzer: Analyzer) -> None:
+        self.ids = ids
+        self.channels = channels
+        self.analyzer = analyzer
+        self._rows = {cid: i for i, cid in enumerate(ids)}
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def _terms(self, tokens: Iterable[str]) -> list[str]:
-        terms: list[str] = []
-        for tok in tokens:
-            terms.append(stem(tok))
-            terms.extend(stem(p) for p in self.decompounder.split(tok) if p not in STOPWORDS)
-        return terms
+    @property
+    def decompounder(self) -> Decompounder:
+        return self.analyzer.decompounder
 
-    def build(self, documents: Iterable[tuple[str, list[str]]]) -> None:
-        """Build from (chunk id, content tokens) pairs."""
-        docs = list(documents)
-        self.decompounder = Decompounder(tok for _, tokens in docs for tok in tokens)
-        postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        self.ids = []
-        self._lengths = []
-        for i, (chunk_id, tokens) in enumerate(docs):
-            terms = Counter(self._terms(tokens))
-            self.ids.append(chunk_id)
-            self._lengths.append(sum(terms.values()))
-            for term, tf in terms.items():
-                postings[term].append((i, tf))
-        self._postings = dict(postings)
-        self._avg_length = (sum(self._lengths) / len(self._lengths)) if self._lengths else 0.0
+    def row(self, chunk_id: str) -> int | None:
+        return self._rows.get(chunk_id)
 
-    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+    # -- building --------------------------------------------------------
+    @classmethod
+    def build(cls, entries: Iterable[tuple[str, list[str]]], analyzer: Analyzer | None = None,
+              k1: float = 0.9, b: float = 0.9) -> LexicalIndex:
+        """Build from (chunk id, content tokens) pairs. k1 and b were fit on SweFAQ dev (README)."""
+        if k1 < 0 or not 0 <= b <= 1:
+            raise ValueError(f"k1 must be >= 0 and 0 <= b <= 1, got k1={k1}, b={b}")
+        analyzer = analyzer or Analyzer(Decompounder.from_hunspell())
+        ids: list[str] = []
+        types: dict[str, int] = {}
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        for row, (chunk_id, tokens) in enumerate(entries):
+            ids.append(chunk_id)
+            found = np.fromiter((types.setdefault(t, len(types)) for t in tokens), dtype=np.int32, count=len(tokens))
+            rows.append(np.full(len(found), row, dtype=np.int32))
+            cols.append(found)
+        n_docs, n_types = len(ids), len(types)
+        counts = sp.csr_matrix(
+            (np.ones(sum(len(c) for c in cols), dtype=np.float32),
+             (np.concatenate(rows) if rows else np.zeros(0, np.int32), np.concatenate(cols) if cols else np.zeros(0, np.int32))),
+            shape=(n_docs, n_types),
+        )  # duplicates are summed: token counts per passage
+        del rows, cols
+        by_type = list(types)
+        channels = {}
+        for name in CHANNELS:
+            channels[name] = _channel(counts, by_type, analyzer, name, k1, b)
+        return cls(ids, channels, analyzer)
+
+    # -- querying --------------------------------------------------------
+    def channel_scores(self, tokens: Sequence[str]) -> dict[str, np.ndarray]:
+        """Channel → BM25 score of every passage (row order of `ids`) for the query's content tokens."""
+        terms = self.analyzer.analyze(tokens)
+        return {name: channel.scores(terms[name]) for name, channel in self.channels.items()}
+
+    def search(self, query: str, k: int, channel: str = "stem") -> list[tuple[str, float]]:
+        """Top k (chunk id, score) on one channel."""
         if k <= 0:
             raise ValueError(f"k must be > 0, got {k}")
+        if channel not in self.channels:
+            raise ValueError(f"channel must be one of {', '.join(self.channels)}, got {channel!r}")
         tokens = content_tokens(query)
         if not tokens or not self.ids:
             return []
-        self.decompounder.add(tokens)
-        n = len(self.ids)
-        scores: dict[int, float] = defaultdict(float)
-        for term in set(self._terms(tokens)):
-            plist = self._postings.get(term)
-            if not plist:
-                continue
-            idf = math.log(1 + (n - len(plist) + 0.5) / (len(plist) + 0.5))
-            for i, tf in plist:
-                norm = self.k1 * (1 - self.b + self.b * self._lengths[i] / self._avg_length)
-                scores[i] += idf * tf * (self.k1 + 1) / (tf + norm)
-        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-        return [(self.ids[i], score) for i, score in ranked]
+        scores = self.channel_scores(tokens)[channel]
+        return [(self.ids[i], float(scores[i])) for i in top_rows(scores, k)]
 
-    def query_terms(self, query: str) -> dict[str, tuple[float, frozenset[str]]]:
-        """Each query term (stems and compound parts) with its idf and the chunk ids that contain it.
+    def query_terms(self, query: str) -> dict[str, tuple[float, np.ndarray]]:
+        """Each query term of the part channel (stems and compound parts) with its idf and the rows that contain it.
 
-        Terms the corpus does not know get the highest idf, so a query whose
-        salient words are absent from the corpus scores low coverage.
+        Terms the corpus does not know get the highest idf, so a query whose salient
+        words are absent from the corpus covers little of any passage.
         """
         tokens = content_tokens(query)
-        if not tokens:
-            return {}
-        self.decompounder.add(tokens)
         n = len(self.ids)
-        out: dict[str, tuple[float, frozenset[str]]] = {}
-        for term in set(self._terms(tokens)):
-            plist = self._postings.get(term, [])
-            idf = math.log(1 + (n - len(plist) + 0.5) / (len(plist) + 0.5))
-            out[term] = (idf, frozenset(self.ids[i] for i, _ in plist))
+        out: dict[str, tuple[float, np.ndarray]] = {}
+        terms = self.analyzer.analyze(tokens)
+        channel = self.channels[COVERAGE_CHANNEL]
+        for term in dict.fromkeys(terms[COVERAGE_CHANNEL]):
+            tid = channel.vocab.get(term)
+            df = int(channel.df[tid]) if tid is not None else 0
+            rows = channel.column(tid) if tid is not None else np.zeros(0, dtype=np.int32)
+            out[term] = (float(_select_idf_scorer(METHOD)(df, n)), rows)
         return out
+
+
+def top_rows(scores: np.ndarray, k: int) -> list[int]:
+    """Indices of the k highest positive scores, best first (ties by row)."""
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) > k:
+        positive = positive[np.argpartition(-scores[positive], k - 1)[:k]]
+    return sorted(positive.tolist(), key=lambda i: (-scores[i], i))
+
+
+SLICE = 4_000_000  # passage-term pairs weighted at a time, so temporaries stay small at 100,000 passages
+
+
+def _channel(counts: sp.csr_matrix, by_type: list[str], analyzer: Analyzer, name: str, k1: float, b: float) -> Channel:
+    """One channel's bm25s index from the passage × word-type counts."""
+    vocab: dict[str, int] = {}
+    t_rows, t_cols = [], []
+    for type_id, token in enumerate(by_type):
+        for term in analyzer.terms(token)[name]:
+            t_rows.append(type_id)
+            t_cols.append(vocab.setdefault(term, len(vocab)))
+    expand = sp.csr_matrix((np.ones(len(t_rows), dtype=np.float32), (t_cols, t_rows)),
+                           shape=(max(len(vocab), 1), len(by_type)))  # term × word type
+    terms_per_type = np.bincount(np.asarray(t_rows, dtype=np.int64), minlength=len(by_type)).astype(np.float32)
+    del t_rows, t_cols
+    n_docs = counts.shape[0]
+    # A passage's length in this channel: its word counts times each word's number of terms (no nnz-sized temporaries).
+    lengths = np.asarray(counts @ terms_per_type, dtype=np.float32).ravel()
+    # term × passage frequencies in CSR are passage × term in CSC, the layout bm25s queries: no conversion copy.
+    matrix = (expand @ counts.T.tocsr()).tocsr()
+    matrix.sort_indices()  # passages in order within each term, for membership tests by bisection
+    del expand
+    avg = float(lengths.mean()) if n_docs and lengths.mean() > 0 else 1.0
+    df = np.diff(matrix.indptr).astype(np.int64)
+    idf = np.vectorize(_select_idf_scorer(METHOD), otypes=[np.float32])(df, n_docs) if len(df) else df.astype(np.float32)
+    tfc = _select_tfc_scorer(METHOD)
+    for start in range(0, matrix.nnz, SLICE):  # weights in place: data becomes idf × Lucene's tf component
+        end = min(start + SLICE, matrix.nnz)
+        terms = np.searchsorted(matrix.indptr, np.arange(start, end), side="right") - 1
+        docs = matrix.indices[start:end]
+        matrix.data[start:end] = idf[terms] * tfc(matrix.data[start:end], lengths[docs], avg, k1, b, None)
+    bm25 = bm25s.BM25(k1=k1, b=b, method=METHOD)
+    bm25.scores = {"data": matrix.data, "indices": matrix.indices, "indptr": matrix.indptr, "num_docs": n_docs}
+    bm25.vocab_dict = vocab
+    bm25.nonoccurrence_array = None  # Lucene's variant has no score for absent terms
+    return Channel(bm25, df)

@@ -122,6 +122,26 @@ def test_a_changed_file_replaces_its_chunks(docs: Path, open_index) -> None:
     assert index.search("månad", k=3, mode="lexical")[0].chunk.id in new_ids
 
 
+def test_editing_a_paragraph_near_the_top_re_embeds_only_the_chunks_it_changes(tmp_path: Path, open_index) -> None:
+    """Chunk ids come from the document and the chunk's own content, not its position."""
+    source = PROJECT_ROOT / "corpus" / "nyttorealisering.md"  # one of the largest bundled documents (21 chunks)
+    target = builders.write(tmp_path / "docs" / "nyttorealisering.md", source.read_text(encoding="utf-8"))
+    index = open_index()
+    index.ingest([target])
+    before = set(index.ledger.chunk_ids("nyttorealisering"))
+    text = target.read_text(encoding="utf-8")
+    paragraphs = [p for p in text.split("\n\n") if p.strip() and not p.startswith(("#", "---"))]
+    edited = paragraphs[1]  # near the top: every chunk after it used to move
+    target.write_text(text.replace(edited, edited.rstrip(".") + " och följs upp av ledningsgruppen."), encoding="utf-8")
+
+    report = index.ingest([target])
+    after = set(index.ledger.chunk_ids("nyttorealisering"))
+    assert report.updated == ["nyttorealisering"]
+    assert 1 <= report.chunks <= 2 < len(before)
+    assert report.chunks == len(after - before)
+    assert len(before & after) >= len(before) - 2
+
+
 def test_prune_drops_documents_whose_files_are_gone(docs: Path, open_index) -> None:
     index = open_index()
     index.ingest([docs])
@@ -270,9 +290,22 @@ def test_search_modes_return_hits(corpus_index: Index, mode: str) -> None:
         assert all(h.lexical_score is not None and h.dense_score is None for h in hits)
 
 
-def test_hybrid_fuses_both_rankings(corpus_index: Index) -> None:
+def test_hybrid_fuses_every_channel_by_its_weight(corpus_index: Index) -> None:
     hits = corpus_index.search("nyttorealisering och nyttohemtagning", k=10, mode="hybrid")
-    assert any(h.rank_dense is not None and h.rank_lexical is not None for h in hits)
+    assert set(hits[0].channels) == {"stem", "part", "fold", "gram", "dense"}
+    weights = corpus_index.weights_for("hybrid")
+    best = {c: max(h.channels[c] for h in corpus_index.search("nyttorealisering och nyttohemtagning", k=400, mode="hybrid"))
+            for c in weights}
+    for h in hits:  # the fused score is the weighted sum of each channel over its best score
+        expected = sum(w * h.channels[c] / best[c] for c, w in weights.items() if w and best[c] > 0)
+        assert h.score == pytest.approx(expected, rel=1e-4)
+
+
+@pytest.mark.parametrize("channel", ["stem", "part", "fold", "gram"])
+def test_each_channel_can_be_searched_alone(corpus_index: Index, channel: str) -> None:
+    hits = corpus_index.search("förvaltningsskuld", k=3, mode=channel)
+    assert hits and hits[0].chunk.document_id in {"forvaltningsstyrning-och-digitalt-arv", "ordlista",
+                                                  "chefer-kan-inte-delegera-digitaliseringen"}
 
 
 @pytest.mark.parametrize(("k", "mode", "bad"), [(0, "hybrid", "0"), (-3, "dense", "-3"), (5, "semantic", "semantic")])
