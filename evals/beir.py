@@ -21,7 +21,7 @@ import yaml
 
 from evals.ranking import dedupe, score_run
 
-MODES = ("dense", "lexical", "hybrid")
+MODES = ("stem", "part", "fold", "gram", "dense", "lexical", "hybrid")
 DEPTH = 10
 CHUNK_DEPTH = 50  # chunks fetched per query so that ten distinct documents remain after merging
 

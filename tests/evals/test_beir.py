@@ -94,7 +94,7 @@ def make_beir(folder: Path) -> Path:
 def test_real_runs_agree_with_pytrec_eval(tmp_path: Path, embedder) -> None:  # noqa: ANN001
     folder = make_beir(tmp_path / "tiny")
     runs, qrels = beir.build_runs(folder, embedder=embedder, progress=False)
-    assert set(runs) == {"dense", "lexical", "hybrid"}
+    assert set(runs) == {"stem", "part", "fold", "gram", "dense", "lexical", "hybrid"}
     for mode, run in runs.items():
         assert set(run) == set(QUERIES)
         # BEIR ids come back unchanged (our document ids would be 'd-1').
@@ -111,7 +111,7 @@ def test_cli_prints_a_table_and_json_last(tmp_path: Path, capsys) -> None:  # no
     lines = capsys.readouterr().out.strip().splitlines()
     assert "| Läge | nDCG@10 | Recall@10 | MRR@10 |" in lines
     scores = json.loads(lines[-1])
-    assert set(scores) == {"dense", "lexical", "hybrid"}
+    assert set(scores) == {"stem", "part", "fold", "gram", "dense", "lexical", "hybrid"}
     for mode in scores.values():
         assert set(mode) == {"ndcg_at_10", "recall_at_10", "mrr_at_10"}
         assert all(0.0 <= v <= 1.0 for v in mode.values())
