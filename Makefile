@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: setup index run test browser bench bench-ingest bench-answer eval eval-swefaq corpus-formats clean
+.PHONY: setup index run test browser bench bench-ingest bench-answer bench-retrieval bench-engines eval eval-swefaq corpus-formats clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ browser:
 test: setup browser
 	$(PY) -m pytest
 
-bench: bench-ingest bench-answer
+bench: bench-ingest bench-answer bench-retrieval bench-engines
 
 bench-ingest: setup
 	$(PY) -m bench.ingest
@@ -39,11 +39,20 @@ bench-ingest: setup
 bench-answer: setup
 	$(PY) -m bench.answer
 
+# Ours against a naive LangChain + Chroma search: SweFAQ dev quality, latency and memory at 10,000 and 100,000 passages.
+bench-retrieval: setup
+	$(PY) -m bench.retrieval
+
+# bm25s against tantivy with the same channel terms.
+bench-engines: setup
+	$(PY) -m bench.engines
+
 eval: index
 	$(PY) -m evals --gold evals/gold --out evals/out/latest
 
 eval-swefaq: setup
 	$(PY) -m evals.beir ../shared/data/swefaq/dev-beir
+	$(PY) -m evals.fusion ../shared/data/swefaq/dev-beir
 
 corpus-formats: setup
 	$(PY) -m assistant.ingestion.corpus_formats
