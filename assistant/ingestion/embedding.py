@@ -13,6 +13,7 @@ import logging
 import os
 import re
 from pathlib import Path
+from functools import lru_cache
 from threading import RLock
 from typing import Any
 
@@ -71,6 +72,8 @@ class Embedder:
         is_e5 = re.search(r"(?<![a-z0-9])e5(?![a-z0-9])", model.lower()) is not None
         self._query_prefix = "query: " if is_e5 else ""
         self._passage_prefix = "passage: " if is_e5 else ""
+        # One message is embedded once, however many steps of an answer ask for its vector.
+        self._query_vector = lru_cache(maxsize=1024)(lambda text: tuple(self._encode([self._query_prefix + text])[0]))
 
     def _model_path(self) -> str:
         if self.model_name == PACKAGED_MODEL:
@@ -132,4 +135,8 @@ class Embedder:
         return self._encode([self._passage_prefix + t for t in texts], show_progress)
 
     def embed_query(self, text: str) -> list[float]:
-        return self._encode([self._query_prefix + text])[0]
+        return list(self._query_vector(text))
+
+    def forget_queries(self) -> None:
+        """Drop the cached query vectors (benchmarks measure a message embedded afresh)."""
+        self._query_vector.cache_clear()

@@ -24,7 +24,8 @@ from assistant.ingestion.chunking import chunk_document, index_text
 from assistant.ingestion.embedding import Embedder, file_sha256
 from assistant.errors import AssistantError, ConfigurationError, IngestError, ModelMismatchError
 from assistant.ingestion.ledger import Ledger
-from assistant.ingestion.lexical import LexicalIndex, top_rows
+from assistant.ingestion.fusion import Ranking, fuse
+from assistant.ingestion.lexical import LexicalIndex
 from assistant.ingestion.loaders import SUPPORTED_SUFFIXES, document_id_for, load_file
 from assistant.settings import Settings
 from assistant.text import content_tokens
@@ -299,12 +300,10 @@ class Index:
             return lexical
         return {mode: 1.0}
 
-    def search(self, query: str, k: int = 10, mode: SearchMode = "hybrid",
-               weights: dict[str, float] | None = None) -> list[Hit]:
-        """The k best passages. Each channel's scores are divided by the channel's best score for this
-        query, weighted (settings.channel_weights and settings.dense_weight, fit on SweFAQ dev) and added."""
-        if k <= 0:
-            raise ValueError(f"k must be > 0, got {k}")
+    def rank(self, query: str, mode: SearchMode = "hybrid", weights: dict[str, float] | None = None,
+             dense_depth: int = 100) -> Ranking:
+        """Every passage scored for the query. Each channel's scores are divided by the channel's best score,
+        weighted (settings.channel_weights and settings.dense_weight, fit on SweFAQ dev) and added."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         self.check_model()
@@ -314,36 +313,41 @@ class Index:
         raw: dict[str, np.ndarray] = {}
         if any(c != "dense" for c in weights) and tokens and len(lexical):
             raw = lexical.channel_scores(tokens)
-        dense = np.zeros(len(lexical), dtype=np.float32)
-        if "dense" in weights and len(lexical):
-            for cid, cosine in self.store.query(self.embedder.embed_query(query), max(k * 4, 100)):
+        if "dense" in weights and len(lexical) and query.strip():
+            dense = np.zeros(len(lexical), dtype=np.float32)
+            for cid, cosine in self.store.query(self.embedder.embed_query(query), dense_depth):
                 row = lexical.row(cid)
                 if row is not None:  # a vector the snapshot does not know yet is found after the next rebuild
                     dense[row] = max(cosine, 0.0)
             raw["dense"] = dense
-        fused = np.zeros(len(lexical), dtype=np.float32)
-        for channel, weight in weights.items():
-            scores = raw.get(channel)
-            if scores is not None and scores.max(initial=0.0) > 0:
-                fused += weight * scores / scores.max()
-        rows = top_rows(fused, k)
-        chunks = self.ledger.chunks([lexical.ids[r] for r in rows])
-        hits = []
-        for r in rows:
-            chunk = chunks.get(lexical.ids[r])
+        return Ranking(lexical, fuse(raw, weights, len(lexical)), raw, weights)
+
+    def hits(self, ranking: Ranking, rows: list[int]) -> list[Hit]:
+        """The passages of these rows as hits, leaving out any removed since the snapshot was built."""
+        ids = [ranking.snapshot.ids[r] for r in rows]
+        chunks = self.ledger.chunks(ids)
+        out = []
+        for r, cid in zip(rows, ids, strict=True):
+            chunk = chunks.get(cid)
             if chunk is None:  # removed since the snapshot was built: never shown
                 continue
-            channels = {c: float(s[r]) for c, s in raw.items()}
-            hits.append(Hit(
+            channels = ranking.channels(r)
+            out.append(Hit(
                 chunk=chunk,
-                score=float(fused[r]),
-                dense_score=channels.get("dense") if "dense" in weights else None,
-                lexical_score=float(sum(w * raw[c][r] / raw[c].max() for c, w in weights.items()
-                                        if c != "dense" and c in raw and raw[c].max() > 0))
-                if any(c != "dense" for c in weights) else None,
+                score=float(ranking.fused[r]),
+                dense_score=channels.get("dense") if "dense" in ranking.weights else None,
+                lexical_score=ranking.lexical_part(r) if any(c != "dense" for c in ranking.weights) else None,
                 channels=channels,
             ))
-        return hits
+        return out
+
+    def search(self, query: str, k: int = 10, mode: SearchMode = "hybrid",
+               weights: dict[str, float] | None = None) -> list[Hit]:
+        """The k best passages for the query (see `rank`)."""
+        if k <= 0:
+            raise ValueError(f"k must be > 0, got {k}")
+        ranking = self.rank(query, mode, weights, dense_depth=max(k * 4, 100))
+        return self.hits(ranking, ranking.top(k))
 
     def chunks_of(self, document_id: str) -> list[Chunk]:
         ids = self.ledger.chunk_ids(document_id)

@@ -28,7 +28,7 @@ from assistant.ingestion.decompound import Decompounder
 from assistant.text import content_tokens
 
 METHOD = "lucene"  # Lucene's idf, log(1 + (N - df + 0.5) / (df + 0.5)), is never negative
-COVERAGE_CHANNEL = "part"  # stems and compound parts: what the coverage floor counts
+COVERAGE_CHANNEL = "fold"  # stems and compound parts without å/ä/ö: what coverage counts, however it was typed
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ class LexicalIndex:
         return [(self.ids[i], float(scores[i])) for i in top_rows(scores, k)]
 
     def query_terms(self, query: str) -> dict[str, tuple[float, np.ndarray]]:
-        """Each query term of the part channel (stems and compound parts) with its idf and the rows that contain it.
+        """Each query term of the fold channel (stems and compound parts, folded) with its idf and the rows that contain it.
 
         Terms the corpus does not know get the highest idf, so a query whose salient
         words are absent from the corpus covers little of any passage.
