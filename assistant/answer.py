@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 Mode = Literal["offline", "llm", "fallback"]
 Kind = Literal["initiative", "question", "followup", "out_of_scope", "empty"]
+Coverage = Literal["covered", "related", "none"]  # answered from the guidance, closest guidance only, nothing
 
 
 @dataclass(frozen=True)
@@ -30,9 +31,20 @@ class CoachingQuestion:
 
 
 @dataclass(frozen=True)
+class WarningSign:
+    """A warning sign of the seed article that the description shows."""
+
+    id: str
+    name: str
+    text: str  # one sentence for the chef, "Varningssignal: …"
+    citations: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Gaps:
     addressed: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    short: bool = False  # the description is too short to say what it leaves out
 
 
 @dataclass(frozen=True)
@@ -43,6 +55,8 @@ class Answer:
     questions: list[CoachingQuestion] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
     gaps: Gaps = field(default_factory=Gaps)
+    signs: list[WarningSign] = field(default_factory=list)
+    coverage: Coverage = "covered"
     kind: Kind = "question"  # internal: how the message was understood
     retrieved: list[str] = field(default_factory=list)  # internal: chunk ids the retriever returned, best first
     body: str = ""  # internal: the grounded answer to a question (quotes with [n]), without fixed texts
@@ -59,6 +73,8 @@ class Answer:
             "questions": [asdict(q) for q in self.questions],
             "citations": [{k: v for k, v in asdict(c).items() if k != "chunk_id"} for c in self.citations],
             "gaps": asdict(self.gaps),
+            "signs": [asdict(s) for s in self.signs],
+            "coverage": self.coverage,
         }
 
     def to_record(self) -> dict[str, Any]:
@@ -75,6 +91,8 @@ class Answer:
             questions=[CoachingQuestion(**q) for q in data.get("questions", [])],
             citations=[Citation(**c) for c in data.get("citations", [])],
             gaps=Gaps(**data.get("gaps", {})),
+            signs=[WarningSign(**s) for s in data.get("signs", [])],
+            coverage=data.get("coverage", "none" if data.get("refused") else "covered"),
             kind=data.get("kind", "question"),
             retrieved=list(data.get("retrieved", [])),
             body=str(data.get("body", "")),
