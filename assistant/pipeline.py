@@ -1,10 +1,12 @@
 """The one entry point the app, the CLI and the evals use: `Pipeline.ask`.
 
     pipeline = Pipeline.from_settings(settings)      # cheap: nothing loads yet
-    pipeline.warm_up()                               # model, lexical index, glossary
+    pipeline.warm_up()                               # model, lexical index, classifiers, situations
     answer = pipeline.ask("Vi ska upphandla …", history=[Turn(message, answer), …])
 
-The question text is logged only when `settings.log_questions` is on: questions
+Data flows one way: read the message once → retrieve → decide the scope →
+select questions and warning signs → compose → verify the citations. The
+question text is logged only when `settings.log_questions` is on: questions
 from a ledningsgrupp may be allmänna handlingar, so by default the log holds
 only the kind of message, its length and the time taken.
 """
@@ -12,19 +14,44 @@ only the kind of message, its length and the time taken.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import TYPE_CHECKING
 
-from assistant.answer import Answer, Turn
+from assistant.answer import Answer, Gaps, Turn
 from assistant.ingestion.index import Index
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
-    from assistant.coaching.coach import Coach
+    from assistant.coaching.composition import Composer
     from assistant.coaching.llm import LLMComposer
+    from assistant.coaching.questionbank import QuestionBank
+    from assistant.coaching.reading import Reader, Reading
+    from assistant.coaching.retrieval import Retriever
+    from assistant.coaching.scope import ScopeModel
+    from assistant.coaching.selection import QuestionSelector
+    from assistant.coaching.signs import SignDetector
+    from assistant.coaching.situations import SituationMatcher
 
 log = logging.getLogger(__name__)
+RELATED_QUESTIONS = 2  # bank questions shown with an answer to a question
+
+
+@dataclass(frozen=True)
+class Coaching:
+    """The coaching steps, built together on first use."""
+
+    reader: Reader
+    retriever: Retriever
+    scope: ScopeModel
+    signs: SignDetector
+    selector: QuestionSelector
+    texts: SituationMatcher
+    composer: Composer
+    bank: QuestionBank
 
 
 class Pipeline:
@@ -33,52 +60,116 @@ class Pipeline:
     def __init__(self, settings: Settings, index: Index) -> None:
         self.settings = settings
         self.index = index
-        self._coach: Coach | None = None
-        self._composer: LLMComposer | None = None
-        self._composer_ready = False
+        self._lock = threading.Lock()
+        self._coaching: Coaching | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, index: Index | None = None) -> Pipeline:
         return cls(settings, index or Index(settings))
 
     @property
-    def coach(self) -> Coach:
-        if self._coach is None:  # built on first use so that constructing a Pipeline stays cheap
-            from assistant.coaching.coach import Coach
-            from assistant.coaching.questionbank import QuestionBank
-            from assistant.coaching.retriever import Retriever
+    def coaching(self) -> Coaching:
+        if self._coaching is None:
+            with self._lock:
+                if self._coaching is None:
+                    self._coaching = self._build()
+        return self._coaching
 
-            bank = QuestionBank.load(self.settings.question_bank)
-            retriever = Retriever(self.index, self.settings)
-            self._coach = Coach(bank, self.index, retriever, self.settings.coaching_questions)
-        return self._coach
+    def _build(self) -> Coaching:
+        from assistant.coaching.composition import Composer
+        from assistant.coaching.questionbank import QuestionBank
+        from assistant.coaching.reading import Reader
+        from assistant.coaching.retrieval import Retriever
+        from assistant.coaching.scope import ScopeModel
+        from assistant.coaching.selection import QuestionSelector, SelectionWeights
+        from assistant.coaching.signs import SignDetector, SignThreshold, load_signs
+        from assistant.coaching.situations import SituationMatcher
 
-    @property
+        bank = QuestionBank.load(self.settings.question_bank)
+        analyzer = self.index.lexical.analyzer
+        weights = {**self.settings.channel_weights, "dense": self.settings.dense_weight}
+        cache = self.settings.data_dir / "cache" / "situations.json"
+
+        def matcher(items: dict) -> SituationMatcher:
+            return SituationMatcher(items, analyzer, self.index.embedder, weights, cache)
+
+        texts = matcher({**{q.id: [q.text, q.why] for q in bank.questions},
+                         **{f"dimension:{d.id}": [d.description] for d in bank.dimensions if d.description}})
+        retriever = Retriever(self.index, self.settings)
+        selector = QuestionSelector(bank, matcher({q.id: list(q.situations) for q in bank.questions}), texts,
+                                    retriever, SelectionWeights.load(), self.settings.coaching_questions)
+        signs = SignDetector(load_signs(self.settings.warning_signs), bank, SignThreshold.load())
+        return Coaching(Reader.bundled(), retriever, ScopeModel.load(), signs, selector, texts,
+                        Composer(bank, retriever), bank)
+
+    @cached_property
     def composer(self) -> LLMComposer | None:
         """The optional language model, or None in the default offline mode."""
-        if not self._composer_ready:
-            from assistant.coaching.llm import LLMComposer, chat_model_from_settings
+        from assistant.coaching.llm import LLMComposer, chat_model_from_settings
 
-            model = chat_model_from_settings(self.settings)
-            self._composer = LLMComposer(model) if model is not None else None
-            self._composer_ready = True
-        return self._composer
+        model = chat_model_from_settings(self.settings)
+        return LLMComposer(model) if model is not None else None
 
     def warm_up(self) -> None:
         self.index.warm_up()
-        self.coach.warm_up()
+        _ = self.coaching
 
     def close(self) -> None:
         self.index.close()
 
     def ask(self, message: str, history: Sequence[Turn] = ()) -> Answer:
         started = time.perf_counter()
-        answer = self.coach.respond(message or "", list(history))
-        if self.composer is not None and answer.kind in ("question", "initiative"):
-            answer = self.composer.compose(message, answer)
+        history = list(history)
+        reading = self.coaching.reader.read(message or "", history)
+        answer = self.respond(reading, history)
+        if self.composer is not None and answer.kind in ("question", "initiative") and answer.coverage == "covered":
+            answer = self.composer.compose(reading.text, answer)
         elapsed = time.perf_counter() - started
         if self.settings.log_questions:
             log.info("answered %r as %s in %.3f s", message, answer.kind, elapsed)
         else:
             log.info("answered a %s message (%d characters) in %.3f s", answer.kind, len(message or ""), elapsed)
         return answer
+
+    def respond(self, reading: Reading, history: list[Turn]) -> Answer:
+        """The offline answer to a reading: every decision from the reading and the retrieval evidence."""
+        from assistant.coaching.selection import addressed_dimensions, is_short
+
+        c = self.coaching
+        if reading.kind == "empty":
+            return c.composer.empty(reading)
+        if reading.kind == "followup" and reading.question_ref is not None:
+            return c.composer.followup(reading, history)
+        if not reading.tokens:
+            return c.composer.decline(reading)
+        retrieval = c.retriever.retrieve(reading)
+        scope = c.scope.decide(retrieval.evidence)
+        if reading.kind == "followup" and reading.context and scope != "covered":
+            # A follow-up the guidance cannot answer on its own ("och för oss?") is read with the previous message.
+            with_context = _with_context(reading)
+            again = c.retriever.retrieve(with_context)
+            if (scope_again := c.scope.decide(again.evidence)) != "unrelated":
+                reading, retrieval, scope = with_context, again, scope_again
+        if scope == "unrelated":
+            return c.composer.decline(reading, retrieval)
+        if scope == "related" and reading.kind != "initiative":
+            return c.composer.related(reading, retrieval)
+        if reading.kind == "initiative":
+            signs = c.signs.detect(reading.query if reading.english else reading.text)
+            picked = c.selector.select(reading, retrieval, signs)
+            addressed = addressed_dimensions(c.bank, reading, c.texts)
+            missing = list(dict.fromkeys(q.dimension for q in picked if q.dimension not in addressed))
+            gaps = Gaps(addressed=addressed, missing=[] if is_short(reading) else missing, short=is_short(reading))
+            return c.composer.initiative(reading, retrieval, picked, signs, gaps, related=scope == "related")
+        # A question that describes a situation may show a warning sign too; a short question says too little.
+        signs = [] if is_short(reading) else c.signs.detect(reading.query if reading.english else reading.text)
+        related = c.selector.select(reading, retrieval, signs)[:RELATED_QUESTIONS + len(signs)]
+        return c.composer.question(reading, retrieval, related, signs)
+
+
+def _with_context(reading: Reading) -> Reading:
+    """A follow-up that names no question is searched together with the chef's previous message."""
+    from assistant.text import content_tokens
+
+    query = f"{reading.context} {reading.query}"
+    return replace(reading, query=query, tokens=tuple(content_tokens(query)))

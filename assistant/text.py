@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 import Stemmer
 
@@ -19,16 +20,8 @@ _ABBREVIATIONS = (
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?…])[\"”’)]?\s+(?=[\"”„(\-–•]?[A-ZÅÄÖÉÜ0-9])")
 
 STOPWORDS = frozenset(
-    """
-    alla allt att av bara blev bli blir blivit de dem den denna deras dess dessa det detta dig din dina
-    ditt du där då efter ej eller en er era ert ett från för ha hade han hans har henne hennes hon
-    honom hur här i icke ingen inom inte jag ju kan kunde man med mellan men mig min mina mitt mot
-    mycket ni nu när någon något några och om oss på samma sedan sig sin sina sitta själv skulle
-    som så sådan sådana sådant till under upp ut utan vad var vara varför varit varje vars vart vem
-    vi vid vilka vilkas vilken vilket vår våra vårt än är åt över också ska skall kommer finns få
-    får görs gör göra hos även eftersom bör måste kunna the a an of to and or is in for on with
-    what how why who which this that be are it as
-    """.split()
+    line.strip() for line in (Path(__file__).resolve().parent / "data" / "stopwords.txt").read_text(encoding="utf-8").splitlines()
+    if line.strip() and not line.startswith("#")
 )
 
 _stemmer = Stemmer.Stemmer("swedish")

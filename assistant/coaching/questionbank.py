@@ -7,20 +7,19 @@ says in Swedish which question and which field is wrong, with the bad value.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from assistant.errors import ConfigurationError
-from assistant.text import content_tokens, stem
 
 DIMENSION_IDS = (
     "mal-och-nytta", "agarskap-och-ansvar", "processer-och-arbetssatt", "forandringsledning-och-kultur",
     "kompetens-och-larande", "styrning-och-uppfoljning", "data-och-samverkan", "forvaltning-och-arv",
     "juridik-och-sakerhet", "risk-och-genomforande",
 )
-ALWAYS = "alla"  # trigger meaning "fits almost every initiative"
+SITUATIONS = (2, 5)  # how many example situations each question has
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -47,13 +46,8 @@ class Question:
     dimension: str
     text: str
     why: str
-    triggers: tuple[str, ...]
+    situations: tuple[str, ...]  # short initiatives, in a chef's words, where this is the question to ask
     sources: tuple[Source, ...]
-    trigger_stems: frozenset[str] = field(default=frozenset(), compare=False)
-
-    @property
-    def always(self) -> bool:
-        return ALWAYS in self.triggers
 
 
 @dataclass(frozen=True)
@@ -128,7 +122,7 @@ def _dimension(item: object, i: int, where: str) -> Dimension:
 def _question(item: object, i: int, where: str, dimension_ids: set[str]) -> Question:
     what = f"Fråga nummer {i + 1} i {where}"
     if not isinstance(item, dict):
-        raise QuestionBankError(f"{what} ska vara en post med id, dimension, text, why, triggers och sources.")
+        raise QuestionBankError(f"{what} ska vara en post med id, dimension, text, why, situations och sources.")
     qid = _text(item, "id", what)
     what = f"Frågan '{qid}' i {where}"
     if not _ID_RE.match(qid):
@@ -136,9 +130,12 @@ def _question(item: object, i: int, where: str, dimension_ids: set[str]) -> Ques
     dimension = _text(item, "dimension", what)
     if dimension not in dimension_ids:
         raise QuestionBankError(f"{what} har dimensionen '{dimension}', som inte finns. Välj en av: {', '.join(sorted(dimension_ids))}.")
-    triggers = item.get("triggers")
-    if not isinstance(triggers, list) or not triggers or not all(isinstance(t, str) and t.strip() for t in triggers):
-        raise QuestionBankError(f"{what} behöver minst en trigger (en lista med ord), fick {triggers!r}.")
+    situations = item.get("situations")
+    low, high = SITUATIONS
+    if (not isinstance(situations, list) or not low <= len(situations) <= high
+            or not all(isinstance(s, str) and s.strip() for s in situations)):
+        raise QuestionBankError(f"{what} behöver {low}–{high} situations (korta exempel på initiativ där frågan är "
+                                f"den rätta, med en chefs ord), fick {situations!r}.")
     sources_raw = item.get("sources")
     if not isinstance(sources_raw, list) or not sources_raw:
         raise QuestionBankError(f"{what} behöver minst en källa under 'sources' (document och heading), fick {sources_raw!r}.")
@@ -147,6 +144,5 @@ def _question(item: object, i: int, where: str, dimension_ids: set[str]) -> Ques
         if not isinstance(s, dict):
             raise QuestionBankError(f"{what} har en källa som inte är document + heading: {s!r}.")
         sources.append(Source(_text(s, "document", what + " (källa)"), _text(s, "heading", what + " (källa)")))
-    clean = tuple(t.strip().lower() for t in triggers)
-    stems = frozenset(stem(tok) for t in clean if t != ALWAYS for tok in content_tokens(t))
-    return Question(qid, dimension, _text(item, "text", what), _text(item, "why", what), clean, tuple(sources), stems)
+    return Question(qid, dimension, _text(item, "text", what), _text(item, "why", what),
+                    tuple(s.strip() for s in situations), tuple(sources))

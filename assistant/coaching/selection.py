@@ -1,0 +1,152 @@
+"""Choose the right questions for an initiative, and see which dimensions the description already addresses.
+
+A question's score for a description adds four kinds of evidence, each scaled
+to the best question for this description:
+
+- how closely the description matches the question's situations (short
+  initiatives in a chef's words where the question is the one to ask);
+- how closely it matches the question's own text and why;
+- how well the message's retrieval ranks the question's source sections;
+- how strongly the description points at the question's dimension: the
+  probability from `classifiers.DimensionModel`, trained on initiatives
+  labelled with their dimensions and on the bank's own situations.
+
+The weights, and how strong a dimension must be to get a second question, are
+fit on the dev split (assistant/data/selection.json, `python -m evals.fit
+selection`). Questions that address a warning sign in the description come
+first. Otherwise one question per dimension first, so the set looks at the
+initiative from several sides.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from assistant.coaching.classifiers import DimensionModel
+from assistant.coaching.questionbank import Question, QuestionBank
+from assistant.coaching.reading import Reading
+from assistant.coaching.retrieval import Retrieval, Retriever
+from assistant.coaching.signs import WarningSignSpec
+from assistant.coaching.situations import SituationMatcher
+from assistant.data import path
+from assistant.errors import ConfigurationError
+from assistant.text import content_tokens
+
+MODEL_FILE = "selection.json"
+SHORT = 12  # content words: a description shorter than this says too little for a gap list
+SIGN_QUESTIONS = (2, 1)  # questions taken first for the leading warning sign, and for each further one
+
+
+@dataclass(frozen=True)
+class SelectionWeights:
+    situations: float = 1.0
+    text: float = 0.5
+    source: float = 0.5
+    dimension: float = 0.5
+    second: float = 0.9  # a dimension gets a second question when it scores this share of the best question
+    fit: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, file: Path | None = None) -> SelectionWeights:
+        file = file or path(MODEL_FILE)
+        if not file.exists():
+            raise ConfigurationError(f"Vikterna för frågevalet saknas ({file}). Anpassa dem med `python -m evals.fit selection`.")
+        raw = json.loads(file.read_text(encoding="utf-8"))
+        return cls(**raw)
+
+    def save(self, file: Path | None = None) -> None:
+        (file or path(MODEL_FILE)).write_text(json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Per question id, the four scaled kinds of evidence."""
+
+    situations: dict[str, float]
+    text: dict[str, float]
+    source: dict[str, float]
+    dimension: dict[str, float]
+
+    def score(self, qid: str, w: SelectionWeights) -> float:
+        return (w.situations * self.situations.get(qid, 0.0) + w.text * self.text.get(qid, 0.0)
+                + w.source * self.source.get(qid, 0.0) + w.dimension * self.dimension.get(qid, 0.0))
+
+
+class QuestionSelector:
+    def __init__(self, bank: QuestionBank, situations: SituationMatcher, texts: SituationMatcher,
+                 retriever: Retriever, weights: SelectionWeights, n: int = 6) -> None:
+        if not 5 <= n <= 8:
+            raise ValueError(f"n must be between 5 and 8, got {n}")
+        self.bank = bank
+        self.situations = situations
+        self.texts = texts
+        self.retriever = retriever
+        self.weights = weights
+        self.n = n
+        self.dimensions = DimensionModel.for_bank(bank)
+
+    def evidence(self, reading: Reading, retrieval: Retrieval) -> Evidence:
+        sit = self.situations.match(reading.query, reading.tokens).relative
+        txt = self.texts.match(reading.query, reading.tokens).relative
+        source: dict[str, float] = {}
+        ranking = retrieval.ranking
+        if ranking is not None and ranking.fused.size and ranking.fused.max() > 0:
+            top = float(ranking.fused.max())
+            for q in self.bank.questions:
+                rows = [r for s in q.sources for r in self.retriever.section_rows(ranking, s.document, s.heading)]
+                source[q.id] = float(np.max(ranking.fused[rows])) / top if rows else 0.0
+        strength = self.dimensions.probabilities(reading.query if reading.english else reading.text)
+        best = max(strength.values(), default=0.0) or 1.0
+        dimension = {q.id: strength.get(q.dimension, 0.0) / best for q in self.bank.questions}
+        return Evidence(sit, txt, source, dimension)
+
+    def rank(self, reading: Reading, retrieval: Retrieval) -> list[tuple[float, Question]]:
+        return self.ranked(self.evidence(reading, retrieval), self.weights)
+
+    def ranked(self, ev: Evidence, weights: SelectionWeights) -> list[tuple[float, Question]]:
+        return sorted(((ev.score(q.id, weights), q) for q in self.bank.questions), key=lambda sq: (-sq[0], sq[1].id))
+
+    def select(self, reading: Reading, retrieval: Retrieval, signs: list[WarningSignSpec] = ()) -> list[Question]:
+        return self.pick(self.rank(reading, retrieval), signs, self.weights)
+
+    def pick(self, ranked: list[tuple[float, Question]], signs: list[WarningSignSpec],
+             weights: SelectionWeights) -> list[Question]:
+        """Sign questions first (two for the leading sign, one for another), then one question per dimension,
+        a second only for a strongly matched dimension."""
+        score = {q.id: s for s, q in ranked}
+        picked: list[Question] = []
+        for i, sign in enumerate(signs):  # the questions that address the warning signs come first
+            options = [q for q in (self.bank.question(qid) for qid in sign.questions) if q is not None and q not in picked]
+            options.sort(key=lambda q: (-score[q.id], q.id))
+            picked += options[: SIGN_QUESTIONS[min(i, len(SIGN_QUESTIONS) - 1)]]
+        best = ranked[0][0] if ranked else 0.0
+        for round_cap in (1, 2, 3):
+            for s, q in ranked:
+                if len(picked) == self.n:
+                    return picked
+                in_dim = sum(p.dimension == q.dimension for p in picked)
+                if q in picked or in_dim >= round_cap:
+                    continue
+                if round_cap == 2 and in_dim == 1 and s < weights.second * best:
+                    continue  # a second question only for a strongly matched dimension, in this round
+                picked.append(q)
+        return picked[: self.n]
+
+
+def addressed_dimensions(bank: QuestionBank, reading: Reading, texts: SituationMatcher, threshold: float = 0.5) -> list[str]:
+    """Dimensions the description already speaks about: most of a dimension's description, or of one of its
+    questions, is found in the description. Empty for a short description (see `is_short`)."""
+    if is_short(reading):
+        return []
+    match = texts.match(reading.query, reading.tokens)
+    said = {q.dimension for q in bank.questions if match.said.get(q.id, 0.0) >= threshold}
+    said |= {d.id for d in bank.dimensions if match.said.get(f"dimension:{d.id}", 0.0) >= threshold}
+    return [d.id for d in bank.dimensions if d.id in said]
+
+
+def is_short(reading: Reading) -> bool:
+    return len(content_tokens(reading.text)) < SHORT
