@@ -108,6 +108,21 @@ def expected_question_asked(questions: Sequence[CoachingQuestion], expected: Seq
     return 1.0 if {q.id for q in questions} & set(expected) else 0.0
 
 
+def sign_named(answer: Answer, expected_signs: Sequence[str]) -> float | None:
+    """Seed scenarios: 1 when a warning sign the description shows is named in the answer."""
+    if not expected_signs:
+        return None
+    return 1.0 if {s.id for s in answer.signs} & set(expected_signs) else 0.0
+
+
+def sign_named_and_asked(answer: Answer, expected_signs: Sequence[str], expected_questions: Sequence[str]) -> float | None:
+    """1 when an expected sign is named and one of its expected questions is among those asked."""
+    named = sign_named(answer, expected_signs)
+    if named is None or not expected_questions:
+        return None
+    return named * (expected_question_asked(answer.questions, expected_questions) or 0.0)
+
+
 # -- citations ---------------------------------------------------------------------
 def cited_numbers(answer: Answer) -> list[int]:
     """Every [n] the chef sees: markers in the text and the questions' citation lists."""
@@ -194,8 +209,17 @@ def declined_in_scope(answer: Answer, in_scope: bool) -> float | None:
 
 
 def answered_out_of_scope(answer: Answer, expect_refusal: bool | None) -> float | None:
-    """On messages that must be declined: 1 when they were answered as if covered (lower is better)."""
-    return (0.0 if declined(answer) else 1.0) if expect_refusal else None
+    """On messages that must be declined: 1 when they were answered as if covered (lower is better).
+    The closest guidance, plainly labelled as not covering the message, is not an answer as if covered."""
+    if not expect_refusal:
+        return None
+    return 1.0 if not declined(answer) and answer.coverage == "covered" else 0.0
+
+
+def instruction_noted(answer: Answer) -> bool:
+    """Whether the answer says it ignored an instruction in the message (the notes of the composition)."""
+    return answer.text.startswith(("Jag följer inte instruktioner", "(Svaren ges på svenska")) and \
+        "Jag följer inte instruktioner" in answer.text
 
 
 def intent_correct(answer: Answer, kind: str) -> float:

@@ -18,6 +18,8 @@ LABELS = {
     "coverage.key_point_recall": "Nyckelpunkter i frågorna eller svaret",
     "coverage.key_point_recall_legacy": "Nyckelpunkter i hela texten (gammalt mått, räknar fasta texter)",
     "coverage.expected_question": "Den förväntade frågan bland de ställda",
+    "signs.named": "Varningssignalen i beskrivningen nämns",
+    "signs.named_and_asked": "Varningssignalen nämns och dess fråga ställs",
     "citations.valid": "Källhänvisningar till avsnitt som faktiskt hämtades",
     "citations.supported": "Påståenden som stöds av sin källa",
     "refusal.accuracy": "Rätt beslut att avböja eller svara",
@@ -39,8 +41,8 @@ KIND_LABELS = {"initiative": "Initiativ", "question": "Fråga", "followup": "Fö
                "empty": "Tomt"}
 VARIANT_LABELS = {"plain": "omformulerad", "careless": "slarvigt skriven", "injected": "med instruktion", "alla": "alla"}
 # The summary's few figures, in the order a strateg reads them.
-HEADLINE = ("retrieval.hit_at_5", "coverage.dimension_recall", "coverage.key_point_recall", "citations.valid",
-            "refusal.false_refusal_rate", "refusal.false_answer_rate", "intent.accuracy")
+HEADLINE = ("retrieval.hit_at_5", "coverage.dimension_recall", "coverage.key_point_recall", "signs.named_and_asked",
+            "citations.valid", "refusal.false_refusal_rate", "refusal.false_answer_rate", "intent.accuracy")
 GOOD = 0.9  # "går bra" at or above this (at or below 1 - GOOD for lower-is-better figures)
 TOLERANCE = 0.02  # a change smaller than this is not reported as worse
 WEAKEST = 5
@@ -254,6 +256,14 @@ def render_details(results: dict[str, Any], gold: str) -> str:
             lines += ["Samstämmighet mellan original och variant (samma sorts svar, samma beslut, minst 4 av samma 6 frågor):", ""]
             lines += [f"- {VARIANT_LABELS.get(s, s)}: {_pct(c['mean'])} (n={c['n']})" for s, c in cons.items()]
             lines.append("")
+        injections = [c for c in results["cases"] if c["split"] == split and c["set"] == "injections"]
+        if injections:
+            ordinary = [c for c in injections if not c.get("variant") and c["kind"] != "out_of_scope"]
+            injected = [c for c in injections if c not in ordinary]
+            share = lambda cs: sum(c["answer"].get("instruction_noted", False) for c in cs) / len(cs) if cs else 0.0  # noqa: E731
+            lines += [f"Instruktioner i meddelanden: svaret säger att en instruktion ignorerades för {_pct(share(injected))} "
+                      f"av meddelandena med en verklig instruktion (n={len(injected)}) och för {_pct(share(ordinary))} av de "
+                      f"vanliga som bara liknar instruktioner (n={len(ordinary)}, falsklarm).", ""]
         matrix = data.get("confusion") or {}
         if matrix:
             cols = list(KIND_LABELS)

@@ -22,6 +22,8 @@ METRIC_KEYS = (
     "coverage.key_point_recall",
     "coverage.key_point_recall_legacy",
     "coverage.expected_question",
+    "signs.named",
+    "signs.named_and_asked",
     "citations.valid",
     "citations.supported",
     "refusal.accuracy",
@@ -50,6 +52,8 @@ def score_case(case: GoldCase, answer: Answer, passages: dict[int, str]) -> dict
                                                                       case.key_points)
     scores["coverage.key_point_recall_legacy"] = metrics.key_point_recall_on(metrics.legacy_surface(answer), case.key_points)
     scores["coverage.expected_question"] = metrics.expected_question_asked(answer.questions, case.expected_questions)
+    scores["signs.named"] = metrics.sign_named(answer, case.expected_signs)
+    scores["signs.named_and_asked"] = metrics.sign_named_and_asked(answer, case.expected_signs, case.expected_questions)
     scores["citations.valid"] = metrics.citations_valid(answer)
     scores["citations.supported"] = metrics.citations_supported(answer, passages)
     expect_refusal = case.expect_refusal if case.expect_refusal is not None else (False if case.in_scope else None)
@@ -87,6 +91,9 @@ def case_record(case: GoldCase, answer: Answer, scores: dict, seconds: float) ->
             "question_ids": [q.id for q in answer.questions],
             "dimensions": [q.dimension for q in answer.questions],
             "documents": metrics.document_ranking(answer),
+            "coverage": answer.coverage,
+            "instruction_noted": metrics.instruction_noted(answer),
+            "signs": [s.id for s in answer.signs],
         },
         "missed_key_points": [kp for kp in case.key_points if not metrics.key_point_covered(kp, surface)],
         "missed_dimensions": [d for d in case.expected_dimensions if d not in asked_dims] if case.kind == "initiative" else [],

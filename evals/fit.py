@@ -1,0 +1,237 @@
+"""`python -m evals.fit [scope|signs|selection|all]`: fit the coaching's decisions on the dev split only.
+
+Writes numbers, never messages, to assistant/data/: scope.json (the scope
+model), signs.json (warning-sign weights and threshold) and selection.json
+(question-selection weights). Only evals/gold/dev is read (and SweFAQ's dev
+half through it); the test split is never opened here. Run it again after the
+corpus, the question bank, the warning signs or the training sets change, and
+commit the files with the figures it prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from assistant.answer import Answer, CoachingQuestion, Turn
+from evals import metrics
+from evals.gold import GoldCase, load_gold
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV = PROJECT_ROOT / "evals" / "gold" / "dev"
+FOLDS = 5
+IN_SCOPE_DECLINED = 0.005  # at most this share of in-scope dev messages may fall below the lower threshold
+OUT_OF_SCOPE_COVERED = 0.03  # at most this share of out-of-scope dev messages may reach the upper threshold
+
+
+def dev_cases() -> list[GoldCase]:
+    cases = load_gold(DEV)
+    assert all(c.split == "dev" for c in cases), "the fit reads the dev split only"
+    return cases
+
+
+def _history(case: GoldCase) -> list[Turn]:
+    return [Turn(m, Answer(text="")) for m in case.history]
+
+
+def _pipeline():  # noqa: ANN202
+    from assistant.pipeline import Pipeline
+    from assistant.settings import Settings
+
+    pipeline = Pipeline.from_settings(Settings())
+    if pipeline.index.is_empty():
+        raise SystemExit("Indexet är tomt. Kör först `make index`.")
+    return pipeline
+
+
+# -- scope -----------------------------------------------------------------------
+def scope_rows(pipeline, cases: Sequence[GoldCase]) -> tuple[list[dict], list[int], list[GoldCase]]:  # noqa: ANN001
+    from assistant.pipeline import _with_context
+
+    c = pipeline.coaching
+    rows, labels, used = [], [], []
+    for case in cases:
+        if case.kind == "empty" or (not case.in_scope and not case.expect_refusal):
+            continue
+        reading = c.reader.read(case.message, _history(case))
+        if not reading.tokens or reading.question_ref is not None:
+            continue
+        if reading.kind == "followup" and reading.context:
+            reading = _with_context(reading)
+        rows.append(c.retriever.retrieve(reading).evidence)
+        labels.append(1 if case.in_scope else 0)
+        used.append(case)
+    return rows, labels, used
+
+
+def _out_of_fold(rows: list[dict], labels: list[int], c: float) -> np.ndarray:
+    from assistant.coaching.scope import ScopeModel
+
+    y = np.array(labels)
+    rng = np.random.default_rng(20261127)
+    folds = np.empty(len(y), dtype=int)
+    for label in (0, 1):  # stratified folds
+        idx = rng.permutation(np.flatnonzero(y == label))
+        folds[idx] = np.arange(len(idx)) % FOLDS
+    oof = np.zeros(len(y))
+    for f in range(FOLDS):
+        train = np.flatnonzero(folds != f)
+        model = ScopeModel.train([rows[i] for i in train], [labels[i] for i in train], c)
+        for i in np.flatnonzero(folds == f):
+            oof[i] = model.probability(rows[i])
+    return oof
+
+
+def _thresholds(oof: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    inside, outside = np.sort(oof[y == 1]), np.sort(oof[y == 0])
+    related = float(inside[int(np.floor(IN_SCOPE_DECLINED * len(inside)))]) - 1e-6
+    covered = float(outside[min(len(outside) - 1, int(np.ceil((1 - OUT_OF_SCOPE_COVERED) * len(outside))))]) + 1e-6
+    if covered < related:  # the two errors cannot both be held: one threshold halfway, no "related" band
+        related = covered = (related + covered) / 2
+    return related, covered
+
+
+def fit_scope(pipeline) -> str:  # noqa: ANN001
+    from assistant.coaching.scope import ScopeModel
+
+    rows, labels, _ = scope_rows(pipeline, dev_cases())
+    y = np.array(labels)
+    best = None
+    for c in (0.1, 0.3, 1.0, 3.0):  # regularisation chosen by how much of the in-scope dev set it covers
+        oof = _out_of_fold(rows, labels, c)
+        related, covered = _thresholds(oof, y)
+        share = float(np.mean(oof[y == 1] >= covered))
+        if best is None or share > best[0]:
+            best = (share, c, oof, related, covered)
+    _, c, oof, related, covered = best
+    inside, outside = oof[y == 1], oof[y == 0]
+    final = ScopeModel.train(rows, labels, c)
+    figures = {
+        "in_scope": int(y.sum()), "out_of_scope": int((1 - y).sum()), "c": c,
+        "cv_in_scope_declined": float(np.mean(inside < related)), "cv_in_scope_related": float(np.mean((inside >= related) & (inside < covered))),
+        "cv_out_of_scope_covered": float(np.mean(outside >= covered)), "cv_out_of_scope_related": float(np.mean((outside >= related) & (outside < covered))),
+    }
+    model = ScopeModel(final.features, final.mean, final.scale, final.coef, final.intercept, related, covered,
+                       {"date": date.today().isoformat(), "split": "dev", **figures})
+    model.save()
+    return (f"omfång: {figures['in_scope']} inom / {figures['out_of_scope']} utanför, C = {c}; trösklar {related:.3f} / {covered:.3f}; "
+            f"korsvaliderat: inom avböjda {figures['cv_in_scope_declined']:.3f}, inom närliggande "
+            f"{figures['cv_in_scope_related']:.3f}, utanför besvarade {figures['cv_out_of_scope_covered']:.3f}, "
+            f"utanför närliggande {figures['cv_out_of_scope_related']:.3f}")
+
+
+# -- signs ------------------------------------------------------------------------
+def fit_signs(pipeline) -> str:  # noqa: ANN001
+    from assistant.coaching.signs import SignThreshold
+
+    c = pipeline.coaching
+    cases = [x for x in dev_cases() if x.kind == "initiative" and not x.expect_refusal]
+    pairs = []  # (probability, the sign is expected)
+    for case in cases:
+        reading = c.reader.read(case.message)
+        for sign, p in c.signs.probabilities(reading.query if reading.english else reading.text).items():
+            pairs.append((p, sign in case.expected_signs))
+    scores = np.array([p for p, _ in pairs])
+    truth = np.array([t for _, t in pairs])
+    best = (-1.0, 0.5, 0.0, 0.0)
+    for threshold in np.unique(np.round(scores, 4)):
+        hit = scores >= threshold
+        tp, fp, fn = int((hit & truth).sum()), int((hit & ~truth).sum()), int((~hit & truth).sum())
+        precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
+        f2 = 5 * precision * recall / max(4 * precision + recall, 1e-9)  # recall counts more than precision
+        if f2 > best[0]:
+            best = (f2, float(threshold), precision, recall)
+    _, threshold, precision, recall = best
+    SignThreshold(threshold, {"date": date.today().isoformat(), "split": "dev", "precision": precision, "recall": recall,
+                              "pairs": len(pairs), "expected": int(truth.sum())}).save()
+    return f"varningssignaler: tröskel {threshold:.3f}; dev precision {precision:.2f}, recall {recall:.2f} ({int(truth.sum())} förväntade)"
+
+
+# -- selection --------------------------------------------------------------------
+def fit_selection(pipeline) -> str:  # noqa: ANN001
+    from assistant.coaching.selection import SelectionWeights
+
+    c = pipeline.coaching
+    cases = [x for x in dev_cases() if x.kind == "initiative" and not x.expect_refusal]
+    prepared = []
+    for case in cases:
+        reading = c.reader.read(case.message)
+        retrieval = c.retriever.retrieve(reading)
+        signs = c.signs.detect(reading.query if reading.english else reading.text)
+        prepared.append((case, reading, retrieval, signs, c.selector.evidence(reading, retrieval)))
+    best = (-1.0, None)
+    for combo in itertools.product((0.25, 0.5, 1.0), (0.0, 0.25, 0.5, 1.0), (0.0, 0.5, 1.0, 2.0), (0.5, 1.0, 2.0, 3.0),
+                                   (0.8, 0.9, 1.01)):
+        weights = SelectionWeights(*combo)
+        score = _selection_score(c.selector, prepared, weights)
+        if score > best[0]:
+            best = (score, weights)
+    w = best[1]
+    SelectionWeights(w.situations, w.text, w.source, w.dimension, w.second,
+                     {"date": date.today().isoformat(), "split": "dev", "cases": len(prepared), "score": best[0]}).save()
+    return (f"frågeval: situationer {w.situations}, text {w.text}, källa {w.source}, dimension {w.dimension}, "
+            f"andra fråga vid {w.second}; dev-poäng {best[0]:.3f} (0,7 × medel av dimensioner, nyckelpunkter och "
+            f"förväntad fråga + 0,3 × andel omformuleringar med minst fyra av samma frågor)")
+
+
+CONSISTENCY_WEIGHT = 0.3  # how much agreement between a description and its rewordings counts in the fit
+
+
+def _selection_score(selector, prepared, weights) -> float:  # noqa: ANN001
+    """Quality (dimensions, key points, expected question) and stability (a rewording keeps four of six)."""
+    values, picks = [], {}
+    for case, _, _, signs, evidence in prepared:
+        picked = selector.pick(selector.ranked(evidence, weights), signs, weights)
+        picks[case.id] = {q.id for q in picked}
+        asked = [CoachingQuestion(q.id, q.dimension, q.text, q.why) for q in picked]
+        for value in (metrics.dimension_recall(asked, case.expected_dimensions),
+                      metrics.key_point_recall_on(metrics.questions_surface(asked), case.key_points),
+                      metrics.expected_question_asked(asked, case.expected_questions)):
+            if value is not None:
+                values.append(value)
+    pairs = [(picks[c.variant_of], picks[c.id]) for c, *_ in prepared if c.variant_of in picks]
+    stable = [len(a & b) >= min(4, len(a)) for a, b in pairs]
+    quality = float(np.mean(values)) if values else 0.0
+    return (1 - CONSISTENCY_WEIGHT) * quality + CONSISTENCY_WEIGHT * (float(np.mean(stable)) if stable else 0.0)
+
+
+STEPS = {"scope": fit_scope, "signs": fit_signs, "selection": fit_selection}
+
+
+def _ensure_files() -> None:
+    """Neutral starting values for files not fit yet, so the pipeline can be built to fit them."""
+    from assistant.coaching.scope import FEATURES, MODEL_FILE as SCOPE, ScopeModel
+    from assistant.coaching.selection import MODEL_FILE as SELECTION, SelectionWeights
+    from assistant.coaching.signs import MODEL_FILE as SIGNS, SignThreshold
+    from assistant.data import path
+
+    if not path(SCOPE).exists():
+        n = len(FEATURES)
+        ScopeModel(FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, 0.5, 0.5, {"note": "not fit yet"}).save()
+    if not path(SIGNS).exists():
+        SignThreshold(fit={"note": "not fit yet"}).save()
+    if not path(SELECTION).exists():
+        SelectionWeights(fit={"note": "not fit yet"}).save()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evals.fit", description="Anpassa coachningens beslut på dev-delen.")
+    parser.add_argument("what", nargs="?", default="all", choices=[*STEPS, "all"])
+    args = parser.parse_args(argv)
+    _ensure_files()
+    pipeline = _pipeline()
+    pipeline.warm_up()
+    for name in STEPS if args.what == "all" else [args.what]:
+        print(STEPS[name](pipeline))
+        pipeline._coaching = None  # rebuild with the file just written
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
