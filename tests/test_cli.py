@@ -27,10 +27,11 @@ def test_ask_prints_questions_and_sources_and_json_last(corpus_index: Index, cor
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     data = json.loads(lines[-1])
-    assert list(data) == ["text", "mode", "refused", "questions", "citations", "gaps"]
+    assert list(data) == ["text", "mode", "refused", "questions", "citations", "gaps", "signs", "coverage"]
     assert set(data["questions"][0]) == {"id", "dimension", "text", "why", "citations"}
     assert set(data["citations"][0]) == {"n", "document_id", "title", "page", "section", "quote"}
-    assert set(data["gaps"]) == {"addressed", "missing"}
+    assert set(data["gaps"]) == {"addressed", "missing", "short"}
+    assert data["coverage"] == "covered"
     assert data["mode"] == "offline" and not data["refused"]
     printed = "\n".join(lines[:-1])
     assert "Här är sex frågor" in printed and "Källor:" in printed
@@ -39,7 +40,7 @@ def test_ask_prints_questions_and_sources_and_json_last(corpus_index: Index, cor
 
 def test_history_file_continues_the_conversation(corpus_index: Index, corpus_settings: Settings, tmp_path: Path) -> None:
     history = tmp_path / "samtal.json"
-    first = run(corpus_settings, "Vi vill införa en AI-chattbot för invånare", "--history", str(history), "--json")
+    first = run(corpus_settings, "Regionen ska införa digital tidsbokning i en app för primärvårdens patienter", "--history", str(history), "--json")
     assert first.returncode == 0, first.stderr
     second = run(corpus_settings, "Berätta mer om fråga 1", "--history", str(history), "--json")
     assert second.returncode == 0, second.stderr
@@ -47,7 +48,7 @@ def test_history_file_continues_the_conversation(corpus_index: Index, corpus_set
     after = json.loads(second.stdout.strip().splitlines()[-1])
     assert before["questions"][0]["text"] in after["text"]
     saved = json.loads(history.read_text(encoding="utf-8"))
-    assert [t["message"] for t in saved] == ["Vi vill införa en AI-chattbot för invånare", "Berätta mer om fråga 1"]
+    assert [t["message"] for t in saved] == ["Regionen ska införa digital tidsbokning i en app för primärvårdens patienter", "Berätta mer om fråga 1"]
     assert saved[1]["answer"]["kind"] == "followup"
 
 

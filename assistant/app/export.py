@@ -22,10 +22,16 @@ def grouped(questions: Sequence[CoachingQuestion]) -> list[tuple[str, list[Coach
 
 
 def intro(answer: Answer) -> str:
-    """The answer's text without the numbered question list, which is shown grouped instead."""
+    """The answer's text before its numbered question list, which is shown grouped instead (notes, warning
+    signs, an extract); the gap summary after the list is shown on its own."""
     if not answer.questions:
         return answer.text
-    return answer.text.split("\n\n")[0].strip()
+    paragraphs = answer.text.split("\n\n")
+    cut = next((i for i, p in enumerate(paragraphs) if "\n1. " in p or p.startswith("1. ")), len(paragraphs))
+    lead = paragraphs[:cut]
+    if lead and cut < len(paragraphs) and "\n1. " in paragraphs[cut]:
+        lead.append(paragraphs[cut].split("\n1. ")[0])  # the list's own lead-in ("Här är sex frågor …")
+    return "\n\n".join(x.strip() for x in lead if x.strip())
 
 
 def where(c: Citation) -> str:

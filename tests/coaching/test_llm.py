@@ -50,8 +50,6 @@ def markers(text: str) -> set[int]:
     return {int(n) for n in re.findall(r"\[(\d+)\]", text)}
 
 
-@pytest.mark.xfail(strict=True, reason="The offline answer the model builds on cites bank sources that were not "
-                   "retrieved; the coaching issue makes every citation come from retrieval.")
 def test_llm_answer_is_grounded_in_retrieved_passages(corpus_index, corpus_settings, llm_server):
     base_url, log = llm_server
     answer = pipeline_for(corpus_index, corpus_settings, base_url, "grounded").ask(QUESTION)

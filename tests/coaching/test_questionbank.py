@@ -48,10 +48,12 @@ def test_ids_are_unique_in_the_file_itself() -> None:
     assert len(ids) == len(set(ids))
 
 
-def test_every_question_has_text_why_triggers_and_sources(bank: QuestionBank) -> None:
+def test_every_question_has_text_why_situations_and_sources(bank: QuestionBank) -> None:
     for q in bank.questions:
         assert q.text.endswith("?"), q.id
-        assert q.why and q.triggers and q.sources, q.id
+        assert q.why and q.sources and 2 <= len(q.situations) <= 5, q.id
+    situations = [s for q in bank.questions for s in q.situations]
+    assert len(situations) == len(set(situations)), "the same situation under two questions"
 
 
 def test_every_source_resolves_to_an_existing_document_and_heading(bank: QuestionBank, headings: dict[str, set[str]]) -> None:
@@ -85,6 +87,8 @@ def _bank_with(tmp_path: Path, mutate) -> Path:  # noqa: ANN001
         (lambda raw: raw["questions"][0].pop("why"), "why"),
         (lambda raw: raw["questions"][0].update(sources=[]), "källa"),
         (lambda raw: raw["questions"][0].update(id="Fel Id"), "ogiltigt id"),
+        (lambda raw: raw["questions"][0].update(situations=["bara en"]), "2–5 situations"),
+        (lambda raw: raw["questions"][0].pop("situations"), "situations"),
         (lambda raw: raw["dimensions"].pop(), "saknas"),
     ],
 )

@@ -11,8 +11,8 @@ from assistant.settings import Settings
 from assistant.app.ui import render, resources
 
 EXAMPLES = (
-    "Vi ska upphandla ett nytt verksamhetssystem för hemtjänsten",
-    "Vi vill införa en AI-chattbot som svarar invånare om bygglov",
+    "Vi ska upphandla ett nytt verksamhetssystem för hemtjänsten och IT leder projektet",
+    "Kommunen vill att en AI-tjänst sorterar inkommande e-post till rätt handläggare",
     "Hur följer ledningsgruppen upp nyttan av en digitalisering?",
 )
 

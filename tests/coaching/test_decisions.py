@@ -1,0 +1,70 @@
+"""The fitted decisions: the scope model, the warning signs as data, and what the fits were made on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assistant.coaching.questionbank import QuestionBank
+from assistant.coaching.scope import FEATURES, ScopeModel
+from assistant.coaching.selection import SelectionWeights
+from assistant.coaching.signs import SignThreshold, load_signs
+from assistant.errors import ConfigurationError
+from assistant.ingestion.loaders import load_file
+from assistant.settings import PROJECT_ROOT
+
+SIGNS = PROJECT_ROOT / "corpus" / "varningssignaler.yaml"
+
+
+def model(related: float = 0.3, covered: float = 0.8) -> ScopeModel:
+    coef = tuple(1.0 if f == "coverage_top" else 0.0 for f in FEATURES)
+    return ScopeModel(FEATURES, (0.5,) * len(FEATURES), (0.1,) * len(FEATURES), coef, 0.0, related, covered)
+
+
+def test_three_outcomes_split_by_two_thresholds() -> None:
+    m = model()
+    assert m.decide({"coverage_top": 0.7}) == "covered"  # z = 2, p = 0.88
+    assert m.decide({"coverage_top": 0.5}) == "related"  # p = 0.5
+    assert m.decide({"coverage_top": 0.3}) == "unrelated"  # p = 0.12
+
+
+def test_a_model_fit_for_other_features_is_refused(tmp_path: Path) -> None:
+    file = tmp_path / "scope.json"
+    model().save(file)
+    file.write_text(file.read_text().replace('"coverage_top"', '"okänt"'), encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="python -m evals.fit scope"):
+        ScopeModel.load(file)
+
+
+def test_the_shipped_fits_were_made_on_the_dev_split() -> None:
+    scope = ScopeModel.load()
+    assert scope.fit["split"] == "dev" and 0 < scope.related <= scope.covered < 1
+    assert SignThreshold.load().fit["split"] == "dev"
+    assert SelectionWeights.load().fit["split"] == "dev"
+
+
+def test_warning_signs_point_at_real_questions_and_sections() -> None:
+    bank = QuestionBank.load(PROJECT_ROOT / "corpus" / "fragebank.yaml")
+    signs = load_signs(SIGNS)
+    assert len(signs) == 6
+    for sign in signs:
+        doc = load_file(PROJECT_ROOT / "corpus" / f"{sign.document}.md", 10**8)
+        assert sign.heading in {h for s in doc.sections for h in s.heading_path}, sign.id
+        assert sign.questions and all(bank.question(q) for q in sign.questions), sign.id
+        assert sign.warning.startswith("Varningssignal: ") and len(sign.situations) >= 6, sign.id
+
+
+@pytest.mark.parametrize(("mutate", "expected"), [
+    (lambda raw: raw["signs"][0].pop("warning"), "warning"),
+    (lambda raw: raw["signs"][0].update(source={"document": "x"}), "source"),
+    (lambda raw: raw["signs"][0].update(situations=["bara en"]), "minst två situations"),
+])
+def test_broken_signs_are_reported_in_swedish(tmp_path: Path, mutate, expected: str) -> None:  # noqa: ANN001
+    raw = yaml.safe_load(SIGNS.read_text(encoding="utf-8"))
+    mutate(raw)
+    file = tmp_path / "signs.yaml"
+    file.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=expected):
+        load_signs(file)
