@@ -58,6 +58,7 @@ class BundledEmbeddings:
         return self._embedder.embed_passages(texts)
 
     def embed_query(self, text: str) -> list[float]:
+        self._embedder.forget_queries()  # a LangChain user has no query cache: embed every message afresh
         return self._embedder.embed_query(text)
 
 
