@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: setup index run test browser bench bench-ingest bench-answer bench-retrieval bench-engines eval eval-swefaq corpus-formats clean
+.PHONY: setup index run test browser bench bench-ingest bench-answer bench-retrieval bench-engines eval eval-swefaq corpus-formats corpus-check clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ eval-swefaq: setup
 
 corpus-formats: setup
 	$(PY) -m assistant.ingestion.corpus_formats
+
+# Lists every number in the corpus, the question bank or the warning signs without a source.
+corpus-check: setup
+	$(PY) -m assistant.ingestion.corpus_check
 
 clean:
 	rm -rf $(VENV) data .pytest_cache test-artifacts
