@@ -17,7 +17,8 @@ _ABBREVIATIONS = (
     "f.d.", "m.fl.", "p.g.a.", "pga.", "resp.", "kap.", "art.", "nr.", "prop.", "t.o.m.", "fr.o.m.",
     "e.g.", "i.e.", "etc.", "prof.", "st.",
 )
-_SENTENCE_END_RE = re.compile(r"(?<=[.!?…])[\"”’)]?\s+(?=[\"”„(\-–•]?[A-ZÅÄÖÉÜ0-9])")
+# A sentence ends at . ! ? … before a capital; a lead-in ending in ":" ends before a list item ("I korthet: - …").
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?…])[\"”’)]?\s+(?=[\"”„(]?(?:[-–•]\s*)?[A-ZÅÄÖÉÜ0-9])|(?<=:)\s+(?=[-–•]\s+[A-ZÅÄÖÉÜ0-9])")
 
 STOPWORDS = frozenset(
     line.strip() for line in (Path(__file__).resolve().parent / "data" / "stopwords.txt").read_text(encoding="utf-8").splitlines()

@@ -85,6 +85,7 @@ class Reader:
     def read(self, message: str, history: Sequence[Turn] = ()) -> Reading:
         original = (message or "")[:MAX_CHARACTERS]
         text, instructions = self._set_aside_instructions(original)
+        text = re.sub(r"(?<![.])\.\s*$", "", text)  # a closing full stop means nothing; with or without, the same answer
         language = "en" if is_english(text) else "sv"
         query = self._swedish_query(text) if language == "en" else text
         tokens = tuple(content_tokens(query))
