@@ -15,32 +15,33 @@ from assistant.settings import PROJECT_ROOT
 from evals.gold import load_gold
 from evals.runner import LOWER_IS_BETTER, run_cases, summarize_run
 
-# split → metric → (floor, measured with the offline pipeline and the bundled corpus, 2026-11-27).
+# split → metric → (floor, measured with the offline pipeline and the bundled corpus, 2026-11-27,
+# after the corpus' second edition).
 # For lower-is-better metrics (LOWER_IS_BETTER) the first number is a ceiling.
 FLOORS = {
     "dev": {
-        "retrieval.hit_at_5": (0.90, 0.935),
-        "shown.hit_at_5": (0.87, 0.911),
-        "coverage.dimension_recall": (0.82, 0.872),
-        "coverage.key_point_recall": (0.50, 0.557),
-        "signs.named_and_asked": (0.70, 0.833),
-        "citations.valid": (1.0, 1.0),  # every [n] is a passage retrieval returned, always
-        "citations.supported": (0.85, 0.893),
-        "refusal.false_refusal_rate": (0.03, 0.007),
-        "refusal.false_answer_rate": (0.04, 0.013),
-        "intent.accuracy": (0.85, 0.889),
+        "retrieval.hit_at_5": (0.82, 0.869),
+        "shown.hit_at_5": (0.82, 0.862),
+        "coverage.dimension_recall": (0.80, 0.839),
+        "coverage.key_point_recall": (0.44, 0.484),
+        "signs.named_and_asked": (0.70, 0.722),
+        "citations.valid": (1.0, 1.000),  # every [n] is a passage retrieval returned, always
+        "citations.supported": (0.83, 0.884),
+        "refusal.false_refusal_rate": (0.03, 0.010),
+        "refusal.false_answer_rate": (0.04, 0.019),
+        "intent.accuracy": (0.79, 0.829),
     },
     "test": {
-        "retrieval.hit_at_5": (0.90, 0.942),
-        "shown.hit_at_5": (0.80, 0.842),
-        "coverage.dimension_recall": (0.70, 0.764),
-        "coverage.key_point_recall": (0.46, 0.519),
+        "retrieval.hit_at_5": (0.88, 0.926),
+        "shown.hit_at_5": (0.74, 0.787),
+        "coverage.dimension_recall": (0.70, 0.761),
+        "coverage.key_point_recall": (0.45, 0.502),
         "signs.named_and_asked": (0.58, 0.750),
-        "citations.valid": (1.0, 1.0),
-        "citations.supported": (0.85, 0.890),
-        "refusal.false_refusal_rate": (0.08, 0.045),
+        "citations.valid": (1.0, 1.000),
+        "citations.supported": (0.81, 0.862),
+        "refusal.false_refusal_rate": (0.08, 0.053),
         "refusal.false_answer_rate": (0.04, 0.010),
-        "intent.accuracy": (0.80, 0.846),
+        "intent.accuracy": (0.76, 0.801),
     },
 }
 
