@@ -1,4 +1,4 @@
-"""Rätt frågor: the Streamlit app. Thin: sign-in, then the pages the user's role may see."""
+"""Rätt frågor: the Streamlit app. Thin: sign-in, then the pages the user's role may see, inside one error boundary."""
 
 from __future__ import annotations
 
@@ -6,14 +6,15 @@ import streamlit as st
 
 from assistant.logging_setup import configure
 from assistant.settings import Settings
-from assistant.app.ui import navigation, signin
+from assistant.app.ui import boundary, navigation, signin
 
 configure()
 st.set_page_config(page_title="Rätt frågor", page_icon=":material/quiz:", layout="centered")
 
-user = signin.current_user(Settings())
-if user is None:
-    st.navigation(signin.sign_in_pages(), position="hidden").run()
-    st.stop()
-signin.sidebar(user)
-st.navigation(navigation.pages_for(user)).run()
+with boundary.guard("app"):
+    user = signin.current_user(Settings())
+    if user is None:
+        st.navigation(signin.sign_in_pages(), position="hidden").run()
+        st.stop()
+    signin.sidebar(user)
+    st.navigation(navigation.pages_for(user)).run()

@@ -79,19 +79,48 @@ class Settings(BaseSettings):
     auth_mode: Literal["auto", "oidc", "accounts", "none"] = Field(
         "auto",
         description="Sign-in: 'oidc' (Streamlit st.login, [auth] in .streamlit/secrets.toml), 'accounts' (local "
-        "accounts file), 'none' (single-user development mode). 'auto' picks oidc if configured, else accounts "
-        "if the accounts file has users, else none.",
+        "accounts file), 'none' (single-user development mode: everyone is strateg). 'auto' picks oidc if "
+        "configured, else accounts if the accounts file exists, else development mode only when the server is "
+        "bound to loopback (127.0.0.1, localhost, ::1); otherwise sign-in is closed until an account is added.",
     )
     accounts_file: Path | None = Field(
         None, description="Local accounts (JSON, scrypt-hashed passwords); defaults to data_dir/accounts.json."
     )
     strateg_emails: str = Field(
-        "", description="OIDC: comma-separated e-mail addresses that get the role strateg; everyone else is chef."
+        "", description="No longer used: an e-mail claim can be changed by the user. Use strateg_oids or "
+        "strateg_group. A value here is ignored with a warning in the log."
+    )
+    strateg_oids: str = Field(
+        "", description="OIDC: comma-separated object ids (the 'oid' claim) of users who get the role strateg."
     )
     strateg_group: str | None = Field(
-        None, description="OIDC: a group id or name in the group claim that gives the role strateg."
+        None, description="OIDC: comma-separated group object ids (or app role values when group_claim is "
+        "'roles') in the group claim that give the role strateg. Everyone else is chef."
     )
-    group_claim: str = Field("groups", description="OIDC: the ID-token claim that lists the user's groups.")
+    group_claim: str = Field("groups", description="OIDC: the ID-token claim that lists the user's groups or app roles.")
+    signin_free_failures: int = Field(
+        3, ge=0, description="Failed sign-ins in a row for one account before each further attempt must wait."
+    )
+    signin_lock_failures: int = Field(
+        10, gt=0, description="Failed sign-ins in a row for one account that lock it for signin_lock_minutes."
+    )
+    signin_client_free_failures: int = Field(
+        10, ge=0, description="Failed sign-ins from one client (IP address, else browser session) before waits."
+    )
+    signin_client_lock_failures: int = Field(
+        30, gt=0, description="Failed sign-ins from one client that lock it for signin_lock_minutes."
+    )
+    signin_delay_seconds: float = Field(
+        1.0, gt=0, description="The first wait after the free failures; it doubles with every further failure."
+    )
+    signin_lock_minutes: float = Field(15.0, gt=0, description="How long a locked account or client must wait.")
+    signin_window_minutes: float = Field(
+        60.0, gt=0, description="Failures are forgotten after this long without a new failure."
+    )
+    trusted_proxy_hops: int = Field(
+        0, ge=0, description="Reverse proxies in front of the app that append to X-Forwarded-For; the client's "
+        "address is taken that many entries from the right. 0 = ignore the header (it can be forged)."
+    )
     feedback_retention_days: int = Field(
         90, gt=0, description="Feedback (rating, comment, question and answer) is deleted after this many days."
     )
@@ -130,6 +159,10 @@ class Settings(BaseSettings):
     @property
     def accounts_path(self) -> Path:
         return self.accounts_file or self.data_dir / "accounts.json"
+
+    @property
+    def signin_throttle_path(self) -> Path:
+        return self.data_dir / "signin.sqlite3"
 
     @property
     def feedback_path(self) -> Path:

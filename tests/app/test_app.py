@@ -39,7 +39,11 @@ def app(data_dir: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     return AppTest.from_file(APP, default_timeout=120)
 
 
-def _as(at: AppTest, monkeypatch: pytest.MonkeyPatch, role: str) -> AppTest:
+def _as(at: AppTest, monkeypatch: pytest.MonkeyPatch, role: str, tmp_path: Path) -> AppTest:
+    """Signed in as a local account (roles are looked up in the accounts file on every page load)."""
+    accounts = tmp_path / "accounts.json"
+    AccountStore(accounts).add(f"test-{role}", role, "ett-langt-losenord")
+    monkeypatch.setenv("ASSISTANT_ACCOUNTS_FILE", str(accounts))
     monkeypatch.setenv("ASSISTANT_AUTH_MODE", "accounts")
     at.session_state["user"] = User(f"test-{role}", role, "accounts")
     return at
@@ -128,11 +132,12 @@ def test_strateg_pages_stop_a_chef(page: str, data_dir: Path, monkeypatch: pytes
     assert not at.exception
     assert [t.value for t in at.title] == ["Ingen behörighet"]
     assert "bara för strateger" in at.error[0].value
+    assert [link.proto.label for link in at.get("page_link")] == ["Till Chatt"]
     assert not at.file_uploader
 
 
-def test_chef_is_signed_in_as_chef(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
-    _as(app, monkeypatch, "chef").run()
+def test_chef_is_signed_in_as_chef(app: AppTest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _as(app, monkeypatch, "chef", tmp_path).run()
     assert not app.exception
     assert "Inloggad som **test-chef** (chef)" in [c.value for c in app.sidebar.caption]
     assert not app.sidebar.warning

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from assistant.app.auth import auth_mode, oidc_user, role_for_claims
+from assistant.app.auth import Access, access
 from assistant.errors import AssistantError
 from assistant.settings import PROJECT_ROOT
 from assistant.app.users import AccountStore, check_password, hash_password
@@ -54,18 +54,10 @@ def test_cli_add_list_remove(tmp_path) -> None:  # noqa: ANN001
     assert missing.returncode == 1 and "inget konto" in missing.stderr
 
 
-def test_mode_follows_configuration(make_settings, tmp_path) -> None:  # noqa: ANN001
+def test_access_follows_configuration_and_fails_closed(make_settings) -> None:  # noqa: ANN001
     settings = make_settings()
-    assert auth_mode(settings, oidc_configured=False) == "none"
-    assert auth_mode(settings, oidc_configured=True) == "oidc"
+    assert access(settings, oidc_configured=False, bind_address="127.0.0.1") == Access("none")
+    assert access(settings, oidc_configured=True, bind_address="0.0.0.0") == Access("oidc")
     AccountStore(settings.accounts_path).add("anna", "strateg", "ett-langt-losenord")
-    assert auth_mode(settings, oidc_configured=False) == "accounts"
-    assert auth_mode(make_settings(auth_mode="none"), oidc_configured=True) == "none"
-
-
-def test_oidc_role_mapping_by_email_and_group(make_settings) -> None:  # noqa: ANN001
-    settings = make_settings(strateg_emails="Strateg@Kommun.se, annan@kommun.se", strateg_group="digi-strateger")
-    assert role_for_claims(settings, {"email": "strateg@kommun.se"}) == "strateg"
-    assert role_for_claims(settings, {"email": "chef@kommun.se", "groups": ["digi-strateger"]}) == "strateg"
-    assert role_for_claims(settings, {"email": "chef@kommun.se", "groups": ["ekonomi"]}) == "chef"
-    assert oidc_user(settings, {"name": "Chef Chefsson", "email": "chef@kommun.se"}).role == "chef"
+    assert access(settings, oidc_configured=False, bind_address="127.0.0.1") == Access("accounts")
+    assert access(make_settings(auth_mode="none"), oidc_configured=True, bind_address=None) == Access("none")

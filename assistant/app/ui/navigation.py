@@ -8,8 +8,12 @@ from assistant.app.auth import User
 from assistant.app.ui import chat, evaluation, library, signin
 
 
+def chat_page() -> st.Page:
+    return st.Page(chat.page, title="Chatt", icon=":material/chat:", url_path="chatt", default=True)
+
+
 def pages_for(user: User) -> list:
-    pages = [st.Page(chat.page, title="Chatt", icon=":material/chat:", url_path="chatt", default=True)]
+    pages = [chat_page()]
     if user.is_strateg:
         return pages + [
             st.Page(library.page, title="Bibliotek", icon=":material/library_books:", url_path="bibliotek"),

@@ -15,7 +15,10 @@ log = logging.getLogger(__name__)
 PREPARING = "Förbereder assistenten. Första gången byggs indexet över vägledningen, det kan ta någon minut …"
 
 
-_NOT_INDEX = {"auth_mode", "accounts_file", "strateg_emails", "strateg_group", "group_claim", "feedback_retention_days"}
+_NOT_INDEX = {"auth_mode", "accounts_file", "strateg_emails", "strateg_oids", "strateg_group", "group_claim",
+              "signin_free_failures", "signin_lock_failures", "signin_client_free_failures",
+              "signin_client_lock_failures", "signin_delay_seconds", "signin_lock_minutes", "signin_window_minutes",
+              "trusted_proxy_hops", "feedback_retention_days"}
 
 
 def _key(settings: Settings) -> str:

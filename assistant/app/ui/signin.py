@@ -1,15 +1,30 @@
-"""Sign-in at the edge of the app: OIDC (st.login), local accounts, or development mode."""
+"""Sign-in at the edge of the app: OIDC (st.login), local accounts, or development mode.
+
+`current_user` runs on every page load: it decides the mode afresh (see
+`auth.access`), and for a local account looks the user up again, so a removed
+account is signed out and a changed role applies at once.
+"""
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
+from streamlit import config
 
-from assistant.app.auth import User, auth_mode, dev_user, oidc_user
+from assistant.app import auth
+from assistant.app.auth import Access, User, dev_user, oidc_user
+from assistant.app.throttle import SignInThrottle
+from assistant.app.users import AccountsFileError, AccountStore
+from assistant.errors import AssistantError
 from assistant.settings import Settings
-from assistant.app.users import AccountStore
 
+log = logging.getLogger(__name__)
 ROLE_SV = {"chef": "chef", "strateg": "strateg"}
 DEV_BANNER = "Utvecklingsläge – ingen inloggning. Alla som når appen är strateg. Skapa konton med `python -m assistant.app.users add NAMN --role strateg` eller konfigurera OIDC."
+WRONG = "Fel användarnamn eller lösenord."
+_NOTICE = "signin_notice"
+_warned: set[str] = set()
 
 
 def _oidc_configured() -> bool:
@@ -19,27 +34,79 @@ def _oidc_configured() -> bool:
         return False
 
 
+def bind_address() -> str | None:
+    """The address Streamlit listens on (`--server.address`); None means every interface."""
+    return config.get_option("server.address")
+
+
+def _access(settings: Settings) -> Access:
+    return auth.access(settings, _oidc_configured(), bind_address())
+
+
 def current_user(settings: Settings) -> User | None:
     """The signed-in user, or None when someone still has to sign in (see `sign_in_pages`)."""
-    mode = auth_mode(settings, _oidc_configured())
-    if mode == "none":
+    access = _access(settings)
+    previous = st.session_state.get("user")
+    if access.closed:
+        user = None
+        if previous is not None:  # nobody may stay signed in; nothing of the session is left for the next person
+            _sign_out()
+    elif access.mode == "none":
         user = dev_user()
-    elif mode == "oidc":
-        if not st.user.is_logged_in:
-            return None
-        user = oidc_user(settings, st.user.to_dict())
+    elif access.mode == "oidc":
+        user = _oidc(settings) if st.user.is_logged_in else None
     else:
-        user = st.session_state.get("user")
-        if user is None:
-            return None
-    st.session_state["user"] = user
+        try:
+            user = auth.account_user(previous, AccountStore(settings.accounts_path).accounts())
+        except AccountsFileError:  # broken between the two reads; the sign-in page says why
+            user = None
+            if previous is not None:
+                _sign_out()
+        else:
+            if user is None and previous is not None and previous.mode == "accounts":
+                log.warning("signed out %s: the account no longer exists", previous.name)
+                _sign_out(f"Du har loggats ut: kontot {previous.name} finns inte längre.")
+            elif user is None and previous is not None:  # e.g. development mode ended when an account was added
+                _sign_out()
+            elif user and previous and user.role != previous.role:
+                log.warning("role of %s changed from %s to %s", user.name, previous.role, user.role)
+    if user is None:
+        st.session_state.pop("user", None)
+    else:
+        st.session_state["user"] = user
     return user
+
+
+def _oidc(settings: Settings) -> User:
+    claims = st.user.to_dict()
+    if settings.strateg_emails and "emails" not in _warned:
+        _warned.add("emails")
+        log.warning("ASSISTANT_STRATEG_EMAILS is ignored: roles come from ASSISTANT_STRATEG_OIDS and "
+                    "ASSISTANT_STRATEG_GROUP (e-mail can be changed by the user)")
+    if auth.groups_overage(claims) and "overage" not in _warned:
+        _warned.add("overage")
+        log.warning("the ID token has no '%s' claim because a user is in too many groups; such users are chef. "
+                    "Use app roles (ASSISTANT_GROUP_CLAIM=roles) or groups assigned to the application",
+                    settings.group_claim)
+    return oidc_user(settings, claims)
+
+
+def _sign_out(notice: str | None = None) -> None:
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+    if notice:
+        st.session_state[_NOTICE] = notice
 
 
 def _sign_in() -> None:
     settings = Settings()
-    if auth_mode(settings, _oidc_configured()) == "oidc":
-        _welcome()
+    access = _access(settings)
+    _welcome()
+    if notice := st.session_state.pop(_NOTICE, None):
+        st.warning(notice)
+    if access.closed:
+        st.error(access.closed)
+    elif access.mode == "oidc":
         st.button("Logga in", type="primary", on_click=st.login)
     else:
         _password_form(settings)
@@ -68,20 +135,77 @@ def _welcome() -> None:
 
 
 def _password_form(settings: Settings) -> None:
-    _welcome()
-    if not AccountStore(settings.accounts_path).accounts():
-        st.info("Det finns inga konton ännu. Skapa ett med `python -m assistant.app.users add NAMN --role strateg`.")
     with st.form("signin"):
         name = st.text_input("Användarnamn")
         password = st.text_input("Lösenord", type="password")
         submitted = st.form_submit_button("Logga in", type="primary")
-    if submitted:
-        account = AccountStore(settings.accounts_path).verify(name, password)
-        if account is None:
-            st.error("Fel användarnamn eller lösenord.")
-            return
-        st.session_state["user"] = User(account.name, account.role, "accounts")
-        st.rerun()
+    if not submitted:
+        return
+    if not name.strip() or not password:
+        st.error("Fyll i både användarnamn och lösenord.")
+        return
+    try:
+        user = attempt(settings, name, password, client_id(settings))
+    except AssistantError as exc:  # a broken accounts file or throttle store: nobody signs in
+        st.error(str(exc))
+        return
+    if user is None:
+        return
+    st.session_state["user"] = user
+    st.rerun()
+
+
+def attempt(settings: Settings, name: str, password: str, client: str) -> User | None:
+    """One sign-in attempt through the throttle; shows why it failed, logs without the password."""
+    throttle = SignInThrottle.from_settings(settings)
+    keys = [throttle.account_key(name), throttle.client_key(client)]
+    claim = throttle.claim(keys)
+    if not claim.allowed:
+        log.warning("sign-in attempt from %s refused: throttled until %s", _client_label(client),
+                    _clock(claim.before.retry_at))
+        st.error(claim.before.message())
+        return None
+    store = AccountStore(settings.accounts_path)
+    account = store.verify(name, password)
+    if account is None:
+        verdict = claim.after
+        # Only a real account's name goes to the log: a typed name may be a password typed in the wrong box.
+        who = name.strip() if store.get(name.strip()) else "an unknown name"
+        log.warning("failed sign-in for %s from %s (%d failures in a row for the name, %d from the client)%s",
+                    who, _client_label(client), claim.failures[0], claim.failures[1],
+                    "" if verdict.allowed else f"; next attempt allowed at {_clock(verdict.retry_at)}"
+                    + (" (locked)" if verdict.locked else ""))
+        st.error(WRONG if verdict.allowed else f"{WRONG} {verdict.message()}")
+        return None
+    throttle.succeeded(*keys)
+    log.info("signed in: %s (%s) from %s", account.name, account.role, _client_label(client))
+    return User(account.name, account.role, "accounts")
+
+
+def client_id(settings: Settings) -> str:
+    """Who is trying, for throttling: the address (through trusted proxies only), else the browser session."""
+    if settings.trusted_proxy_hops:
+        forwarded = [part.strip() for value in st.context.headers.get_all("X-Forwarded-For")
+                     for part in value.split(",") if part.strip()]
+        if len(forwarded) >= settings.trusted_proxy_hops:
+            return "ip:" + forwarded[-settings.trusted_proxy_hops]
+    ip = st.context.ip_address  # None on loopback (e.g. behind a proxy on this host: set trusted_proxy_hops)
+    if isinstance(ip, str) and ip:
+        return "ip:" + ip
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return "session:" + (ctx.session_id if ctx else "okänd")
+
+
+def _client_label(client: str) -> str:
+    return "a browser session" if client.startswith("session:") else client.removeprefix("ip:")
+
+
+def _clock(at: float) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
 
 
 def sidebar(user: User) -> None:
@@ -93,8 +217,7 @@ def sidebar(user: User) -> None:
         if user.mode == "oidc":
             st.button("Logga ut", on_click=st.logout)
         elif st.button("Logga ut"):
-            for key in list(st.session_state.keys()):
-                del st.session_state[key]
+            _sign_out()
             st.rerun()
 
 
@@ -107,8 +230,11 @@ def require_strateg() -> User:
 
 
 def refuse() -> None:
+    from assistant.app.ui.navigation import chat_page
+
     st.title("Ingen behörighet")
     st.error("Den här sidan är bara för strateger. Du kan använda Chatt för att ställa frågor.")
+    st.page_link(chat_page(), label="Till Chatt", icon=":material/chat:")
     st.stop()
 
 
