@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from assistant.boundary import guarded
 from assistant.cli import add_ask_parser
 from assistant.logging_setup import configure
 
@@ -15,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     add_ask_parser(sub)
     args = parser.parse_args(argv)
     configure()
-    return int(args.handler(args))
+    return guarded(lambda: int(args.handler(args)), "python -m assistant")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from assistant.answer import Answer, Turn
 from assistant.errors import AssistantError
+from assistant.text import clean_message
 
 NO_INDEX = "Indexet är tomt. Läs in vägledningen först med `make index` (eller `python ingest.py`)."
 
@@ -60,6 +61,7 @@ def run_ask(args: argparse.Namespace) -> int:
     from assistant.settings import Settings
 
     settings = Settings()
+    args.message = clean_message(args.message)  # undecodable bytes in argv arrive as lone surrogates
     pipeline = Pipeline.from_settings(settings)
     try:
         if pipeline.index.is_empty():

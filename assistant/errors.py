@@ -15,3 +15,7 @@ class IngestError(AssistantError):
 
 class ModelMismatchError(AssistantError):
     """The index was built with another embedding model than the configured one."""
+
+
+class MessageTooLongError(AssistantError):
+    """A chat message is longer than `max_message_chars`; the message asks the person to shorten it."""

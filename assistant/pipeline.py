@@ -22,8 +22,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from assistant.answer import Answer, Gaps, Turn
+from assistant.errors import MessageTooLongError
 from assistant.ingestion.index import Index
 from assistant.settings import Settings
+from assistant.text import clean_message
 
 if TYPE_CHECKING:
     from assistant.coaching.composition import Composer
@@ -119,6 +121,15 @@ class Pipeline:
 
     def ask(self, message: str, history: Sequence[Turn] = ()) -> Answer:
         started = time.perf_counter()
+        message = clean_message(message or "")
+        if len(message) > self.settings.max_message_chars:
+            # Before any reading: every later step is bounded by this length.
+            log.info("refused a message of %d characters (limit %d)", len(message), self.settings.max_message_chars)
+            raise MessageTooLongError(
+                f"Meddelandet är för långt ({len(message)} tecken). Assistenten läser högst "
+                f"{self.settings.max_message_chars} tecken åt gången – korta ner det, eller dela upp det i flera "
+                "frågor."
+            )
         history = list(history)
         reading = self.coaching.reader.read(message or "", history)
         answer = self.respond(reading, history)

@@ -54,8 +54,35 @@ class Settings(BaseSettings):
         200, ge=32, description="Upper bound of word pieces per chunk, below the encoder's limit."
     )
     max_file_mb: float = Field(25.0, gt=0, description="Largest file accepted for ingestion, in MB.")
+    max_docx_expanded_mb: float = Field(
+        50.0, gt=0, description="A Word file's XML parts may expand to at most this many MB (zip bombs stop here)."
+    )
+    max_pdf_pages: int = Field(1000, gt=0, description="PDFs with more pages are refused before any page is read.")
+    max_document_chars: int = Field(
+        2_000_000, gt=0, description="Most characters of text one document may hold; reading stops at the limit."
+    )
+    max_document_chunks: int = Field(
+        3000, gt=0, description="Most passages (chunks) one document may give; checked before anything is embedded."
+    )
+    max_front_matter_kb: float = Field(64.0, gt=0, description="Largest front matter (YAML metadata) block, in kB.")
+    parse_in_worker: bool = Field(
+        True, description="Parse each file in a separate worker process that is stopped at the time and memory "
+        "limits. Off only for debugging: then a hostile file can stall or exhaust the process that reads it."
+    )
+    parse_timeout_seconds: float = Field(120.0, gt=0, description="Most seconds one file may take to parse.")
+    parse_memory_mb: int = Field(
+        1024, ge=256, description="Address-space limit of the parse worker (RLIMIT_AS), in MB."
+    )
+    max_message_chars: int = Field(
+        20_000, gt=0, description="Longest chat message (characters) the assistant reads (about eight pages of "
+        "pasted text); longer ones get a Swedish request to shorten."
+    )
     ingested_by: str | None = Field(
         None, description="Who is recorded in the ledger as ingesting; defaults to the OS user."
+    )
+    write_lock_timeout_seconds: float = Field(
+        600.0, ge=0, description="How long a write to the index (ingest, remove, rebuild, upload) waits for another "
+        "writer (another ingest.py, the app's Bibliotek) before it gives up with an error."
     )
     channel_weights: dict[str, float] = Field(
         default_factory=lambda: dict(CHANNEL_WEIGHTS),

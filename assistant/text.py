@@ -40,6 +40,17 @@ def fold(text: str) -> str:
     return text.translate(_FOLD)
 
 
+_MESSAGE_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def clean_message(text: str) -> str:
+    """A message as text the models can read: lone surrogates (from undecodable command-line bytes) become U+FFFD,
+    control characters other than tab and newline are dropped. Linear in the length."""
+    if not text:
+        return ""
+    return _MESSAGE_CONTROL_RE.sub(lambda m: "\ufffd" if "\ud800" <= m.group(0) <= "\udfff" else "", text)
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-cased word tokens; keeps SFS-like references such as 2018:218 whole."""
     return TOKEN_RE.findall(normalize(text))

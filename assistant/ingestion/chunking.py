@@ -34,20 +34,48 @@ def _pieces(section: Section) -> Iterator[tuple[str, int]]:
         yield re.sub(r"\s+", " ", sentence), section.start + at
 
 
-def _split_long(sentence: str, start: int, budget: int, count: TokenCounter) -> Iterator[tuple[str, int]]:
-    """A sentence over budget is cut between words."""
-    words = sentence.split(" ")
-    current: list[str] = []
-    offset = start
-    for word in words:
-        if current and count(" ".join(current + [word])) > budget:
-            text = " ".join(current)
-            yield text, offset
-            offset += len(text) + 1
-            current = []
-        current.append(word)
-    if current:
-        yield " ".join(current), offset
+MAX_WORD_CHARS = 200  # a giant "word" is cut into slices (the encoder reads each as one unknown token)
+CHARS_PER_TOKEN = 8  # a piece longer than budget × this is split even when the tokenizer counts few tokens
+
+
+def _words(sentence: str) -> list[str]:
+    """Words of a sentence; a word over MAX_WORD_CHARS is cut into slices so no chunk is one giant word."""
+    words: list[str] = []
+    for word in sentence.split(" "):
+        if len(word) <= MAX_WORD_CHARS:
+            words.append(word)
+        else:
+            words.extend(word[i:i + MAX_WORD_CHARS] for i in range(0, len(word), MAX_WORD_CHARS))
+    return words
+
+
+def _split_long(sentence: str, start: int, budget: int, count: TokenCounter) -> Iterator[tuple[str, int, int]]:
+    """A sentence over budget is cut between words (or inside a giant word).
+
+    Linear: each part is a window of words sized from the characters per token seen so far, counted once and
+    shrunk in proportion only when it is over budget. A 1 MB line without punctuation is one "sentence"; the
+    old word-by-word recount of the growing part was quadratic in it.
+    """
+    words = _words(sentence)
+    max_chars = budget * CHARS_PER_TOKEN
+    ratio = 4.0  # characters per token, learnt from each counted part
+    i, offset = 0, start
+    while i < len(words):
+        target = min(max_chars, int(budget * ratio))
+        j, chars = i + 1, len(words[i])
+        while j < len(words) and chars + 1 + len(words[j]) <= target:
+            chars += 1 + len(words[j])
+            j += 1
+        text = " ".join(words[i:j])
+        tokens = count(text)
+        while tokens > budget and j - i > 1:
+            j = i + max(1, min(j - i - 1, int((j - i) * budget / tokens * 0.95)))
+            text = " ".join(words[i:j])
+            tokens = count(text)
+        ratio = max(1.0, len(text) / max(tokens, 1))
+        yield text, offset, tokens
+        offset += len(text) + 1
+        i = j
 
 
 def chunk_document(doc: LoadedDocument, max_tokens: int, count: TokenCounter) -> list[Chunk]:
@@ -65,7 +93,7 @@ def chunk_document(doc: LoadedDocument, max_tokens: int, count: TokenCounter) ->
         header = count(f"{doc.title} – {section_name or ''}\n")
         budget = max(16, max_tokens - header)
         current: list[tuple[str, int]] = []
-        current_tokens = 0
+        current_tokens = current_chars = 0
 
         def emit() -> None:
             if not current:
@@ -98,14 +126,15 @@ def chunk_document(doc: LoadedDocument, max_tokens: int, count: TokenCounter) ->
             )
 
         for sentence, start in sentences:
-            n = count(sentence)
-            parts = [(sentence, start)] if n <= budget else list(_split_long(sentence, start, budget, count))
-            for text, at in parts:
-                n = n if len(parts) == 1 else count(text)
-                if current and current_tokens + n > budget:
+            n = count(sentence) if len(sentence) <= budget * CHARS_PER_TOKEN else budget + 1
+            parts = [(sentence, start, n)] if n <= budget else list(_split_long(sentence, start, budget, count))
+            for text, at, n in parts:
+                # Bounded in characters too: a tokenizer counts a giant "word" as one unknown token.
+                if current and (current_tokens + n > budget or current_chars + len(text) > budget * CHARS_PER_TOKEN):
                     emit()
-                    current, current_tokens = [], 0
+                    current, current_tokens, current_chars = [], 0, 0
                 current.append((text, at))
                 current_tokens += n
+                current_chars += len(text) + 1
         emit()
     return chunks

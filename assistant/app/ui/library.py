@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from assistant.app import library
@@ -10,6 +12,8 @@ from assistant.ingestion.loaders import SUPPORTED_TEXT
 from assistant.settings import Settings
 from assistant.app.ui import resources
 from assistant.app.ui.signin import require_strateg
+
+log = logging.getLogger(__name__)
 
 
 def page() -> None:
@@ -33,14 +37,25 @@ def _upload(index, settings: Settings, by: str) -> None:  # noqa: ANN001
         return
     progress = st.progress(0.0, text="Läser in …")
     for k, f in enumerate(files, start=1):
-        with st.status(f"{f.name}: läses in …", expanded=False) as status:
-            result = library.ingest_upload(index, f.name, f.getvalue(), settings, by)
+        with st.status(f"{_shown(f.name)}: läses in …", expanded=False) as status:
+            try:
+                result = library.ingest_upload(index, f.name, f.getvalue(), settings, by)
+            except Exception:  # noqa: BLE001 - one file must not stop the others of the upload
+                log.exception("upload of one file failed")
+                result = library.UploadResult(_shown(f.name), False, "Filen kunde inte läsas in på grund av ett "
+                                              "oväntat fel. Detaljer finns i loggen.")
             if result.ok:
-                status.update(label=f"{f.name}: {result.message}", state="complete")
+                status.update(label=f"{result.name}: {result.message}", state="complete")
             else:
                 st.write(result.message)
-                status.update(label=f"{f.name}: inte inläst – {result.message}", state="error", expanded=True)
+                status.update(label=f"{result.name}: inte inläst – {result.message}", state="error", expanded=True)
         progress.progress(k / len(files), text=f"{k} av {len(files)} filer klara")
+
+
+def _shown(name: str) -> str:
+    from assistant.ingestion.loaders import clean_label
+
+    return clean_label(str(name))[:120] or "(namnlös fil)"
 
 
 def _documents(index, settings: Settings) -> None:  # noqa: ANN001
