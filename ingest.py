@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from assistant.boundary import guarded
 from assistant.errors import AssistantError
 from assistant.ingestion.index import Index
 from assistant.logging_setup import configure
@@ -25,7 +26,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("paths", nargs="*", type=Path, help="Filer eller mappar (standard: corpus/).")
     parser.add_argument("--prune", action="store_true", help="Ta bort dokument vars filer inte längre finns.")
     parser.add_argument("--remove", action="append", default=[], metavar="ID", help="Ta bort ett dokument (kan upprepas).")
-    parser.add_argument("--rebuild", action="store_true", help="Töm indexet och läs in allt på nytt.")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="Bygg ett nytt index vid sidan av och byt till det när det är klart.")
+    parser.add_argument("--replace", action="store_true",
+                        help="Låt en fil ersätta ett dokument med samma id från en annan fil.")
+    parser.add_argument("--check", action="store_true",
+                        help="Jämför liggaren, vektorerna och det lexikala indexet och reparera det som skiljer.")
     parser.add_argument("--json", action="store_true", help="Skriv sammanfattningen som JSON på sista raden.")
     parser.add_argument("--quiet", action="store_true", help="Skriv bara sammanfattningen.")
     return parser
@@ -34,11 +40,24 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure()
+    return guarded(lambda: run(args), "ingest.py")
+
+
+def run(args: argparse.Namespace) -> int:
     settings = Settings()
     index = Index(settings)
+    index.write_lock.on_wait = lambda message: print(message, file=sys.stderr, flush=True)
+    if args.check:
+        try:
+            report = index.check()
+        finally:
+            index.close()
+        for line in report.lines_sv():
+            print(line)
+        if args.json:
+            print(json.dumps(report.counts(), ensure_ascii=False))
+        return 0 if report.consistent else 1
     try:
-        if args.rebuild:
-            index.rebuild()
         removed = []
         for doc_id in args.remove:
             if index.remove(doc_id):
@@ -53,7 +72,11 @@ def main(argv: list[str] | None = None) -> int:
             line = f"{OUTCOME_SV[outcome]:>13}  {path}"
             print(line + (f"\n               {reason}" if reason else ""), file=sys.stderr if reason else sys.stdout)
 
-        report = index.ingest(paths, prune=args.prune, on_file=on_file, progress=not args.quiet and sys.stderr.isatty())
+        progress = not args.quiet and sys.stderr.isatty()
+        if args.rebuild:
+            report = index.rebuild(paths, on_file=on_file, progress=progress)
+        else:
+            report = index.ingest(paths, prune=args.prune, on_file=on_file, progress=progress, replace=args.replace)
         report.removed.extend(removed)
     except AssistantError as exc:
         print(f"Fel: {exc}", file=sys.stderr)

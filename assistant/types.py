@@ -39,6 +39,7 @@ class Chunk:
     content_hash: str
     page: int | None = None
     section: str | None = None  # heading path joined with " > "
+    held_back: str | None = None  # why the passage is kept out of answers (it instructs the assistant), if it is
 
     def metadata(self) -> dict[str, Any]:
         meta: dict[str, Any] = {

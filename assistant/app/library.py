@@ -5,6 +5,7 @@ The same `Index` code as `ingest.py`; the page only renders what these return.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from assistant.ingestion.index import Index, IngestReport
 from assistant.settings import Settings
 from assistant.types import DocumentRecord
 
+log = logging.getLogger(__name__)
 OUTCOME_SV = {"added": "tillagd", "updated": "uppdaterad", "unchanged": "oförändrad (samma innehåll finns redan)"}
 _lock = threading.Lock()  # one writer at a time, whichever session asks
 
@@ -26,20 +28,44 @@ class UploadResult:
 
 
 def ingest_upload(index: Index, name: str, data: bytes, settings: Settings, by: str) -> UploadResult:
-    """Ingest one uploaded file as `by`. A refused file leaves the index and the uploads folder unchanged."""
-    from assistant.errors import AssistantError
+    """Ingest one uploaded file as `by`. A refused file leaves the index and the uploads folder unchanged.
 
+    Never raises for a bad file: every failure is a Swedish message for this file (a traceback of an unexpected
+    error goes to the log), so the other files of the same upload are still read.
+    """
+    from assistant.errors import AssistantError, ConfigurationError, ModelMismatchError
+    from assistant.ingestion.loaders import check_upload_name, clean_label, os_error_sv
+
+    shown = clean_label(str(name))[:120] or "(namnlös fil)"
+    try:
+        shown = check_upload_name(name)  # before the lock, the index and the uploads folder are touched
+    except AssistantError as exc:
+        return UploadResult(shown, False, str(exc))
     with _lock:
         # The ledger records `settings.ingested_by`; the index is shared, so it is set only under the lock.
         original = index.settings
         index.settings = original.model_copy(update={"ingested_by": by})
         try:
             doc_id, outcome = index.ingest_bytes(name, data, settings.uploads_dir)
+        except (ModelMismatchError, ConfigurationError):
+            raise  # the whole index is unusable: the page's error boundary shows it
         except AssistantError as exc:
-            return UploadResult(name, False, str(exc))
+            return UploadResult(shown, False, str(exc))
+        except OSError as exc:
+            log.warning("upload %s could not be stored: %s", shown, type(exc).__name__)
+            return UploadResult(shown, False, f"{shown} kunde inte sparas: {os_error_sv(exc)}.")
+        except Exception as exc:  # noqa: BLE001 - one odd file must not stop the upload
+            log.exception("unexpected error ingesting the upload %s", shown)
+            return UploadResult(shown, False, f"{shown} kunde inte läsas in på grund av ett oväntat fel. "
+                                              "Detaljer finns i loggen.")
         finally:
             index.settings = original
-    return UploadResult(name, True, OUTCOME_SV.get(outcome, outcome), doc_id)
+    message = OUTCOME_SV.get(outcome, outcome)
+    held = len(index.held_back(doc_id))
+    if held:
+        message += (f" – {held} avsnitt innehåller uppmaningar till assistenten och hålls utanför svaren "
+                    "(se ”Avsnitt som hålls utanför svaren” nedan)")
+    return UploadResult(shown, True, message, doc_id)
 
 
 def reindex(index: Index, settings: Settings) -> IngestReport:

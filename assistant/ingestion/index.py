@@ -8,29 +8,34 @@ the index holds for that document exactly what it held before.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
+from assistant.ingestion import screening
 from assistant.ingestion.chunking import chunk_document, index_text
 from assistant.ingestion.embedding import Embedder, file_sha256
 from assistant.errors import AssistantError, ConfigurationError, IngestError, ModelMismatchError
 from assistant.ingestion.ledger import Ledger
 from assistant.ingestion.fusion import Ranking, fuse
 from assistant.ingestion.lexical import LexicalIndex
-from assistant.ingestion.loaders import SUPPORTED_SUFFIXES, document_id_for, load_file
+from assistant.ingestion.loaders import SUPPORTED_SUFFIXES, check_upload_name, document_id_for
+from assistant.ingestion.parsing import check_chunk_count, load_limited, precheck_chunks
 from assistant.settings import Settings
 from assistant.text import content_tokens
 from assistant.types import Chunk, DocumentRecord, Hit, LoadedDocument
 from assistant.ingestion.vectorstore import VectorStore, chroma_client
+from assistant.ingestion.locking import WriteLock
+from assistant.boundary import os_error_sv
 
 log = logging.getLogger(__name__)
 SearchMode = Literal["hybrid", "dense", "lexical", "stem", "part", "fold", "gram"]
@@ -75,21 +80,51 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
+def _writes(method: Callable) -> Callable:
+    """Run a write under the cross-process write lock. Ledger reads are fresh once it is held; the lexical
+    snapshot and the Chroma collection follow the ledger (see `lexical` and `store`)."""
+
+    @functools.wraps(method)
+    def locked(self: Index, *args: object, **kwargs: object) -> object:
+        with self.write_lock.hold():
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class Index:
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, *, ledger_path: Path | None = None,
+                 collection: str | None = None) -> None:
         self.settings = settings
         self.embedder = embedder or Embedder(settings.embedding_model, settings.embedding_device, settings.embedding_batch_size)
-        self.ledger = Ledger(settings.ledger_path)
+        self.ledger = Ledger(ledger_path or settings.ledger_path)
+        self._collection = collection  # set only for a rebuild's aside index; otherwise the ledger names it
+        self._client = None
         self._store: VectorStore | None = None
         self._lexical: LexicalIndex | None = None
+        self._lexical_generation: int | None = None
         self._lexical_lock = threading.Lock()
+        # One writer at a time, across processes (see locking.py); readers never take it.
+        self.write_lock = WriteLock(settings.data_dir / ".write.lock", settings.write_lock_timeout_seconds)
 
     # -- state ---------------------------------------------------------
     @property
+    def chroma(self):  # noqa: ANN201 - a chromadb client
+        if self._client is None:
+            self._client = chroma_client(self.settings)
+        return self._client
+
+    def collection_name(self) -> str:
+        """The Chroma collection holding the vectors: recorded in the ledger by the last rebuild's swap."""
+        return self._collection or self.ledger.get_meta("collection") or self.settings.collection
+
+    @property
     def store(self) -> VectorStore:
-        if self._store is None:
-            self._store = VectorStore(chroma_client(self.settings), self.settings.collection)
-        return self._store
+        name = self.collection_name()
+        store = self._store
+        if store is None or store.name != name:  # a rebuild (here or in another process) swapped collections
+            store = self._store = VectorStore(self.chroma, name)
+        return store
 
     def check_model(self) -> None:
         built_with = self.ledger.get_meta("embedding_model")
@@ -104,21 +139,31 @@ class Index:
         return self.ledger.documents()
 
     def is_empty(self) -> bool:
-        return not self.ledger.documents()
+        return not self.ledger.has_documents()
+
+    def check(self, repair: bool = True, wait: bool = True):  # noqa: ANN201 - a maintenance.CheckReport
+        """Compare ledger, vectors and lexical index and repair what differs (see maintenance.py)."""
+        from assistant.ingestion import maintenance
+
+        return maintenance.check(self, repair=repair, wait=wait)
 
     def close(self) -> None:
         self.ledger.close()
 
     # -- ingestion -----------------------------------------------------
+    @_writes
     def ingest(
         self,
         paths: Iterable[Path],
         prune: bool = False,
         on_file: Callable[[Path, str, str | None], None] | None = None,
         progress: bool = False,
+        replace: bool = False,
     ) -> IngestReport:
-        """Ingest files and folders. `on_file(path, outcome, reason)` is called per file."""
+        """Ingest files and folders. `on_file(path, outcome, reason)` is called per file. A file whose document id
+        the ledger holds for another (existing) source file is refused unless `replace`."""
         self.check_model()
+        self.screen_stored()
         started = time.perf_counter()
         report = IngestReport()
         files = collect_files(paths)
@@ -136,6 +181,11 @@ class Index:
                 on_file and on_file(path, "failed", reason)
                 continue
             seen[doc_id] = path
+            collision = None if replace else self.id_collision(doc_id, path)
+            if collision is not None:
+                report.failed.append({"path": str(path), "reason": collision})
+                on_file and on_file(path, "failed", collision)
+                continue
             try:
                 outcome = self._ingest_one(path, report)
             except IngestError as exc:
@@ -144,6 +194,12 @@ class Index:
                 continue
             except (ModelMismatchError, ConfigurationError):
                 raise
+            except OSError as exc:
+                log.info("could not read %s", path, exc_info=True)
+                reason = os_error_sv(exc, path)
+                report.failed.append({"path": str(path), "reason": reason})
+                on_file and on_file(path, "failed", reason)
+                continue
             except Exception as exc:  # noqa: BLE001 - one odd file must not stop the run
                 log.exception("unexpected error ingesting %s", path)
                 reason = f"Filen kunde inte läsas in på grund av ett oväntat fel ({type(exc).__name__}). Se loggen."
@@ -159,10 +215,14 @@ class Index:
         report.seconds = time.perf_counter() - started
         return report
 
+    @_writes
     def ingest_bytes(self, name: str, data: bytes, keep_dir: Path) -> tuple[str, str]:
         """Ingest an upload. The file is kept under `keep_dir` only when it was accepted."""
         self.check_model()
-        doc = load_file(Path(name), self._max_bytes(), data=data, name=name)
+        check_upload_name(name)  # before anything is read or written: no '..', separators, NUL or overlong names
+        self.screen_stored()
+        doc = load_limited(Path(name), self.settings, data=data, name=name)
+        precheck_chunks(doc, self.settings)  # a cheap lower bound; the exact count is checked after chunking
         keep_dir.mkdir(parents=True, exist_ok=True)
         target = keep_dir / Path(name).name
         existing = self.ledger.document(doc.document_id)
@@ -183,6 +243,24 @@ class Index:
         tmp.replace(target)
         return doc.document_id, outcome
 
+    def id_collision(self, doc_id: str, path: Path) -> str | None:
+        """Why `path` may not take `doc_id`: the ledger holds the id for another source file that still exists
+        (a file that moved takes its id with it). None when it may."""
+        existing = self.ledger.document(doc_id)
+        if existing is None:
+            return None
+        try:
+            other = Path(existing.source)
+            if other.resolve() == path.resolve() or not other.exists():
+                return None
+        except OSError:
+            return None
+        return (
+            f"Dokument-id '{doc_id}' finns redan i indexet för en annan fil: {existing.source}. "
+            f"Filen {path} skulle ersätta det dokumentet och lästes därför inte in. Byt namn på filen, "
+            "eller kör `python ingest.py --replace …` om den ska ersätta dokumentet."
+        )
+
     def _max_bytes(self) -> int:
         return int(self.settings.max_file_mb * 1_000_000)
 
@@ -197,7 +275,8 @@ class Index:
             if same:
                 report.unchanged.append(doc_id)
                 return "unchanged"
-        doc = load_file(path, self._max_bytes())
+        doc = load_limited(path, self.settings)  # in a worker process, under the time and memory limits
+        precheck_chunks(doc, self.settings)  # a cheap lower bound; the exact count is checked after chunking
         return self._write(doc, report, existing)
 
     def _write(self, doc: LoadedDocument, report: IngestReport, existing: DocumentRecord | None) -> str:
@@ -209,6 +288,8 @@ class Index:
         chunks = chunk_document(doc, max_tokens, self.embedder.count_tokens)
         if not chunks:
             raise IngestError("Filen gav inga textavsnitt att indexera.")
+        check_chunk_count(doc, chunks, self.settings)  # before anything is embedded
+        chunks = screened(chunks)
         texts = [index_text(c) for c in chunks]
         old_ids = self.ledger.chunk_ids(doc.document_id)
         new_ids = [c.id for c in chunks if c.id not in set(old_ids)]
@@ -244,6 +325,30 @@ class Index:
         (report.updated if existing is not None else report.added).append(doc.document_id)
         return "updated" if existing is not None else "added"
 
+    @_writes
+    def screen_stored(self) -> int:
+        """Screen every stored chunk again when the detector changed since the index was screened (a ledger from
+        before screening, or new training data). Returns how many chunks are held back."""
+        current = screening.version()
+        if self.ledger.get_meta("screening") == current:
+            return -1
+        model = screening.PassageModel.bundled()
+        reasons: dict[str, str | None] = {}
+        for cid, text, section in self.ledger.screening_targets():
+            finding = model.screen(text, section)
+            reasons[cid] = finding.reason() if finding else None
+        with self.ledger.transaction() as conn:
+            self.ledger.set_held_back(conn, reasons)
+            self.ledger.set_meta("screening", current)
+        self._lexical = None
+        held = sum(r is not None for r in reasons.values())
+        log.info("screened %d stored chunks: %d held back", len(reasons), held)
+        return held
+
+    def held_back(self, document_id: str | None = None) -> list[Chunk]:
+        return self.ledger.held_back(document_id)
+
+    @_writes
     def remove(self, document_id: str) -> bool:
         ids = self.ledger.chunk_ids(document_id)
         if self.ledger.document(document_id) is None:
@@ -254,16 +359,16 @@ class Index:
         self._lexical = None
         return True
 
-    def rebuild(self) -> None:
-        """Forget everything, including which model built the index."""
-        for record in self.ledger.documents():
-            with self.ledger.transaction() as conn:
-                self.ledger.delete_document(conn, record.document_id)
-        with self.ledger.transaction():
-            self.ledger._db.execute("DELETE FROM meta")
-        self.store.reset()
-        self._lexical = None
+    @_writes
+    def rebuild(self, paths: Iterable[Path] = (), on_file: Callable[[Path, str, str | None], None] | None = None,
+                progress: bool = False) -> IngestReport:
+        """Start over from `paths` (none: an empty index), forgetting which model built the index. Built aside
+        and swapped in only when complete: interrupted, the previous index stays (see maintenance.py)."""
+        from assistant.ingestion import maintenance
 
+        return maintenance.rebuild(self, paths, on_file=on_file, progress=progress)
+
+    @_writes
     def update_metadata(self, document_id: str, title: str, metadata: dict) -> None:
         """Edit a document's title and metadata. Chunk texts and vectors stay as they are."""
         if not title.strip():
@@ -276,12 +381,14 @@ class Index:
     def lexical(self) -> LexicalIndex:
         """The current lexical snapshot; built from the ledger after each write, then swapped in whole."""
         snapshot = self._lexical
-        if snapshot is None:
+        generation = self.ledger.version()[0]  # changes when another process commits to the ledger
+        if snapshot is None or generation != self._lexical_generation:
             with self._lexical_lock:
                 snapshot = self._lexical
-                if snapshot is None:
+                if snapshot is None or generation != self._lexical_generation:
+                    self._lexical_generation = generation
                     snapshot = LexicalIndex.build(
-                        ((chunk.id, tokens) for chunk, tokens in self.ledger.all_chunks()),
+                        ((chunk.id, tokens) for chunk, tokens in self.ledger.all_chunks() if not chunk.held_back),
                         k1=self.settings.bm25_k1, b=self.settings.bm25_b,
                     )
                     self._lexical = snapshot
@@ -315,12 +422,21 @@ class Index:
             raw = lexical.channel_scores(tokens)
         if "dense" in weights and len(lexical) and query.strip():
             dense = np.zeros(len(lexical), dtype=np.float32)
-            for cid, cosine in self.store.query(self.embedder.embed_query(query), dense_depth):
+            for cid, cosine in self._dense(query, dense_depth):
                 row = lexical.row(cid)
                 if row is not None:  # a vector the snapshot does not know yet is found after the next rebuild
                     dense[row] = max(cosine, 0.0)
             raw["dense"] = dense
         return Ranking(lexical, fuse(raw, weights, len(lexical)), raw, weights)
+
+    def _dense(self, query: str, depth: int) -> list[tuple[str, float]]:
+        vector = self.embedder.embed_query(query)
+        try:
+            return self.store.query(vector, depth)
+        except Exception:  # noqa: BLE001 - a rebuild elsewhere swapped and deleted the collection just now
+            log.info("dense query failed; reopening the collection", exc_info=True)
+            self._store = None
+            return self.store.query(vector, depth)
 
     def hits(self, ranking: Ranking, rows: list[int]) -> list[Hit]:
         """The passages of these rows as hits, leaving out any removed since the snapshot was built."""
@@ -329,7 +445,7 @@ class Index:
         out = []
         for r, cid in zip(rows, ids, strict=True):
             chunk = chunks.get(cid)
-            if chunk is None:  # removed since the snapshot was built: never shown
+            if chunk is None or chunk.held_back:  # removed since the snapshot was built, or held back: never shown
                 continue
             channels = ranking.channels(r)
             out.append(Hit(
@@ -353,6 +469,16 @@ class Index:
         ids = self.ledger.chunk_ids(document_id)
         found = self.ledger.chunks(ids)
         return [found[i] for i in ids if i in found]
+
+
+def screened(chunks: list[Chunk]) -> list[Chunk]:
+    """The chunks with `held_back` set on those that instruct the assistant (see assistant.ingestion.screening)."""
+    model = screening.PassageModel.bundled()
+    out = []
+    for chunk in chunks:
+        finding = model.screen(chunk.text, chunk.section)
+        out.append(replace(chunk, held_back=finding.reason() if finding else None))
+    return out
 
 
 def _current_user() -> str:

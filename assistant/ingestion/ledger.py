@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     content_hash TEXT NOT NULL,
     page INTEGER,
     section TEXT,
-    tokens TEXT NOT NULL
+    tokens TEXT NOT NULL,
+    held_back TEXT
 );
 CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id, ordinal);
 """
@@ -53,6 +54,9 @@ class Ledger:
         self._db.execute("PRAGMA foreign_keys = ON")
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(chunks)")}
+        if "held_back" not in columns:  # a ledger from before screening: every chunk is screened at the next ingest
+            self._db.execute("ALTER TABLE chunks ADD COLUMN held_back TEXT")
 
     def close(self) -> None:
         self._db.close()
@@ -74,15 +78,56 @@ class Ledger:
     def set_meta(self, key: str, value: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
+    def version(self) -> tuple[int, int]:
+        """Changes whenever the ledger changes: commits by other connections (PRAGMA data_version, other
+        processes included) and changes made on this connection (total_changes)."""
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0]), self._db.total_changes
+
     def documents(self) -> list[DocumentRecord]:
+        """All documents, metadata decoded. Cached until the ledger changes (metadata can be large)."""
+        version = self.version()
+        cached = getattr(self, "_documents_cache", None)
+        if cached is not None and cached[0] == version:
+            return list(cached[1])
         rows = self._db.execute(
             "SELECT document_id, source, title, kind, content_hash, chunk_count, ingested_at, ingested_by, metadata "
             "FROM documents ORDER BY document_id"
         ).fetchall()
-        return [DocumentRecord(*row[:8], metadata=json.loads(row[8])) for row in rows]
+        records = [DocumentRecord(*row[:8], metadata=json.loads(row[8])) for row in rows]
+        self._documents_cache = (version, records)
+        return list(records)
 
     def document(self, document_id: str) -> DocumentRecord | None:
-        return next((d for d in self.documents() if d.document_id == document_id), None)
+        row = self._db.execute(
+            "SELECT document_id, source, title, kind, content_hash, chunk_count, ingested_at, ingested_by, metadata "
+            "FROM documents WHERE document_id = ?",
+            (document_id,),
+        ).fetchone()
+        return DocumentRecord(*row[:8], metadata=json.loads(row[8])) if row else None
+
+    def has_documents(self) -> bool:
+        return self._db.execute("SELECT 1 FROM documents LIMIT 1").fetchone() is not None
+
+    def chunk_id_set(self) -> dict[str, str]:
+        """Every chunk id → its document id (for the consistency check)."""
+        return dict(self._db.execute("SELECT id, document_id FROM chunks"))
+
+    def adopt(self, other: Path, meta: dict[str, str]) -> None:
+        """Replace all documents, chunks and meta with those of another ledger file, in one transaction
+        (the swap of a rebuild built aside). `meta` is set on top of the other ledger's meta."""
+        tables = {t: [r[1] for r in self._db.execute(f"PRAGMA table_info({t})")] for t in ("documents", "chunks", "meta")}
+        self._db.execute("ATTACH DATABASE ? AS aside", (str(other),))
+        try:
+            with self.transaction() as conn:
+                conn.execute("DELETE FROM chunks")
+                conn.execute("DELETE FROM documents")
+                conn.execute("DELETE FROM meta")
+                for table in ("documents", "chunks", "meta"):
+                    cols = ", ".join(tables[table])
+                    conn.execute(f"INSERT INTO main.{table} ({cols}) SELECT {cols} FROM aside.{table}")
+                conn.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(meta.items()))
+        finally:
+            self._db.execute("DETACH DATABASE aside")
 
     def chunk_ids(self, document_id: str) -> list[str]:
         rows = self._db.execute("SELECT id FROM chunks WHERE document_id = ? ORDER BY ordinal", (document_id,))
@@ -102,10 +147,11 @@ class Ledger:
             ),
         )
         conn.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO chunks (id, document_id, ordinal, text, title, start, end, content_hash, page, section, "
+            "tokens, held_back) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (c.id, c.document_id, c.ordinal, c.text, c.title, c.start, c.end, c.content_hash, c.page, c.section,
-                 json.dumps(t, ensure_ascii=False))
+                 json.dumps(t, ensure_ascii=False), c.held_back)
                 for c, t in zip(chunks, tokens, strict=True)
             ],
         )
@@ -123,11 +169,11 @@ class Ledger:
 
     def all_chunks(self) -> Iterator[tuple[Chunk, list[str]]]:
         rows = self._db.execute(
-            "SELECT id, document_id, ordinal, text, title, start, end, content_hash, page, section, tokens "
+            "SELECT id, document_id, ordinal, text, title, start, end, content_hash, page, section, held_back, tokens "
             "FROM chunks ORDER BY document_id, ordinal"
         )
         for row in rows:
-            yield Chunk(*row[:10]), json.loads(row[10])
+            yield Chunk(*row[:11]), json.loads(row[11])
 
     def chunks(self, ids: list[str]) -> dict[str, Chunk]:
         found: dict[str, Chunk] = {}
@@ -135,10 +181,27 @@ class Ledger:
             batch = ids[start : start + 500]
             marks = ",".join("?" * len(batch))
             rows = self._db.execute(
-                f"SELECT id, document_id, ordinal, text, title, start, end, content_hash, page, section "
+                f"SELECT id, document_id, ordinal, text, title, start, end, content_hash, page, section, held_back "
                 f"FROM chunks WHERE id IN ({marks})",
                 batch,
             )
             for row in rows:
                 found[row[0]] = Chunk(*row)
         return found
+
+    def screening_targets(self) -> Iterator[tuple[str, str, str | None]]:
+        """(id, text, section) of every chunk, for screening them again with a new detector."""
+        yield from self._db.execute("SELECT id, text, section FROM chunks ORDER BY document_id, ordinal").fetchall()
+
+    def set_held_back(self, conn: sqlite3.Connection, reasons: dict[str, str | None]) -> None:
+        conn.executemany("UPDATE chunks SET held_back = ? WHERE id = ?", [(r, cid) for cid, r in reasons.items()])
+
+    def held_back(self, document_id: str | None = None) -> list[Chunk]:
+        """The chunks kept out of answers, with their reasons; of one document or all."""
+        query = ("SELECT id, document_id, ordinal, text, title, start, end, content_hash, page, section, held_back "
+                 "FROM chunks WHERE held_back IS NOT NULL")
+        args: tuple = ()
+        if document_id is not None:
+            query += " AND document_id = ?"
+            args = (document_id,)
+        return [Chunk(*row) for row in self._db.execute(query + " ORDER BY document_id, ordinal", args)]

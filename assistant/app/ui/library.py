@@ -70,6 +70,7 @@ def _documents(index, settings: Settings) -> None:  # noqa: ANN001
                               format_func=lambda d: by_id[d].title, placeholder="Välj dokument")
         if chosen:
             _edit(index, settings, by_id[chosen])
+        _held_back(index, by_id)
     st.divider()
     st.subheader("Bygg om indexet")
     st.caption("Läser in de medföljande dokumenten och alla uppladdade filer på nytt. Bara ändrade filer bearbetas.")
@@ -81,6 +82,25 @@ def _documents(index, settings: Settings) -> None:  # noqa: ANN001
                    f"{s['removed']} borttagna.")
         for failed in report.failed:
             st.error(f"{failed['path']}: {failed['reason']}")
+
+
+def _held_back(index, by_id: dict) -> None:  # noqa: ANN001
+    """Passages that speak to the assistant instead of about the work: listed with the reason, never used in answers."""
+    held = index.held_back()
+    if not held:
+        return
+    st.subheader(f"Avsnitt som hålls utanför svaren ({len(held)})")
+    st.caption("De här avsnitten innehåller meningar som ser ut att ge assistenten instruktioner, till exempel "
+               "”ignorera tidigare instruktioner” eller ”assistenten ska svara att …”. De används aldrig i svar "
+               "eller skickas till en språkmodell. Är avsnittet ofarligt kan du skriva om meningen i källfilen och "
+               "läsa in den igen.")
+    for chunk in held:
+        record = by_id.get(chunk.document_id)
+        where = " – ".join(p for p in (record.title if record else chunk.document_id, chunk.section,
+                                       f"s. {chunk.page}" if chunk.page else None) if p)
+        with st.expander(where):
+            st.markdown(f"**Skäl:** {chunk.held_back}")
+            st.text(chunk.text[:1500])
 
 
 def _edit(index, settings: Settings, record) -> None:  # noqa: ANN001

@@ -50,6 +50,11 @@ def _prepared(key: str, _settings: Settings) -> bool:
     if idx.is_empty():
         report = idx.ingest([_settings.corpus_dir])
         log.info("built the index of the bundled corpus: %s", report.summary())
+    try:  # ledger, vectors and lexical index agree (a writer killed mid-write leaves orphans); cheap when they do
+        check = idx.check(wait=False)
+        log.info("index check at start: %s", check.counts())
+    except Exception:  # noqa: BLE001 - the app answers from the ledger either way; the log says what failed
+        log.exception("the index check at start failed")
     idx.warm_up()
     return True
 
