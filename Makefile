@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: setup index run test browser bench bench-ingest bench-answer bench-retrieval bench-engines eval eval-swefaq corpus-formats corpus-check clean
+.PHONY: setup index run test soak browser bench bench-ingest bench-answer bench-retrieval bench-engines eval eval-screening eval-swefaq corpus-formats corpus-check clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ browser:
 test: setup browser
 	$(PY) -m pytest
 
+# The long hardening run: at least 500 generated hostile files (tests/hardening), with counts printed.
+soak: setup
+	RF_SOAK=1 $(PY) -m pytest -p no:cacheprovider -s tests/hardening
+
 bench: bench-ingest bench-answer bench-retrieval bench-engines
 
 bench-ingest: setup
@@ -49,6 +53,10 @@ bench-engines: setup
 
 eval: index
 	$(PY) -m evals --gold evals/gold --out evals/out/latest
+
+# The passage screening: cross-validation on its training data, the bundled corpus and SweFAQ as checks.
+eval-screening: setup
+	$(PY) -m evals.screening --out evals/out/screening
 
 eval-swefaq: setup
 	$(PY) -m evals.beir ../shared/data/swefaq/dev-beir
