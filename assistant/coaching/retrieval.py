@@ -59,7 +59,7 @@ class Retriever:
     def __init__(self, index: Index, settings: Settings) -> None:
         self.index = index
         self.settings = settings
-        self._sections: tuple[int, dict[tuple[str, str], list[int]]] | None = None
+        self._sections: tuple[object, dict[tuple[str, str], list[int]]] | None = None
 
     def retrieve(self, reading: Reading) -> Retrieval:
         if not reading.tokens:
@@ -131,7 +131,7 @@ class Retriever:
     def _section_map(self, ranking: Ranking) -> dict[tuple[str, str], list[int]]:
         snapshot = ranking.snapshot
         cached = self._sections
-        if cached is not None and cached[0] == id(snapshot):
+        if cached is not None and cached[0] is snapshot:  # the object itself: an id can be reused once it is freed
             return cached[1]
         sections: dict[tuple[str, str], list[int]] = {}
         chunks = self.index.ledger.chunks(list(snapshot.ids))
@@ -141,7 +141,7 @@ class Retriever:
                 continue
             for heading in (chunk.section or "").split(" > "):
                 sections.setdefault((chunk.document_id, heading.strip().casefold()), []).append(row)
-        self._sections = (id(snapshot), sections)
+        self._sections = (snapshot, sections)
         return sections
 
 
