@@ -36,10 +36,16 @@ class User:
     name: str
     role: Role
     mode: Mode
+    subject: str = ""  # OIDC: the immutable object id (oid, else sub); the name there can change
 
     @property
     def is_strateg(self) -> bool:
         return self.role == "strateg"
+
+    @property
+    def owner(self) -> str:
+        """Whose conversations these are: stable per person and sign-in mode."""
+        return f"{self.mode}:{self.subject or self.name}"
 
 
 @dataclass(frozen=True)
@@ -131,7 +137,8 @@ def groups_overage(claims: Mapping[str, Any]) -> bool:
 
 def oidc_user(settings: Settings, claims: Mapping[str, Any]) -> User:
     name = str(claims.get("name") or claims.get("preferred_username") or claims.get("email") or "okänd")
-    return User(name=name, role=role_for_claims(settings, claims), mode="oidc")
+    subject = str(claims.get("oid") or claims.get("sub") or "").strip().lower()
+    return User(name=name, role=role_for_claims(settings, claims), mode="oidc", subject=subject)
 
 
 def dev_user() -> User:

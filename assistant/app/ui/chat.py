@@ -6,9 +6,8 @@ import streamlit as st
 
 from assistant.answer import Turn
 from assistant.errors import AssistantError
-from assistant.app.export import to_docx, to_markdown
 from assistant.settings import Settings
-from assistant.app.ui import render, resources
+from assistant.app.ui import conversations, export_panel, render, resources
 
 EXAMPLES = (
     "Vi ska upphandla ett nytt verksamhetssystem för hemtjänsten och IT leder projektet",
@@ -24,6 +23,7 @@ def page() -> None:
     st.caption("Beskriv ett digitaliseringsinitiativ eller ställ en fråga om vägledningen. "
                "Du får de frågor ledningsgruppen bör ställa, med källor.")
     pipeline = resources.pipeline(settings)
+    conversations.resume(settings, user)  # after a reload: the conversation in the address
     turns: list[Turn] = st.session_state.setdefault("turns", [])
     names = resources.dimension_name(settings)
     _sidebar(settings, turns, names)
@@ -37,6 +37,8 @@ def page() -> None:
         with st.chat_message("assistant"):
             render.answer(turn.answer, f"t{i}", names, pipeline.index)
             _feedback(settings, user.name, i, turn)
+    if st.session_state.pop("scroll_to_answer", False):
+        render.scroll_to_latest_answer()
     prompt = st.chat_input("Beskriv initiativet eller ställ en fråga") or st.session_state.pop("pending", None)
     if prompt:
         with st.chat_message("user"):
@@ -48,6 +50,8 @@ def page() -> None:
                 st.error(str(exc))
                 st.stop()
         turns.append(Turn(prompt, answer))
+        conversations.save(settings, user, turns)  # at once, so a reload or sign-out loses nothing
+        st.session_state["scroll_to_answer"] = True
         st.rerun()
 
 
@@ -55,21 +59,11 @@ def _choose(example: str) -> None:
     st.session_state["pending"] = example
 
 
-def _new_conversation() -> None:
-    for key in [k for k in st.session_state if k in ("turns", "feedback_ids") or str(k).startswith("fb")]:
-        del st.session_state[key]
-
-
 def _sidebar(settings: Settings, turns: list[Turn], names) -> None:  # noqa: ANN001
     with st.sidebar:
-        st.button("Ny konversation", icon=":material/add_comment:", on_click=_new_conversation, width="stretch")
+        conversations.sidebar(settings, st.session_state["user"])  # new, open, rename, delete
         if turns:
-            st.markdown("**Exportera som beslutsunderlag**")
-            st.download_button("Markdown (.md)", to_markdown(turns, names), file_name="beslutsunderlag.md",
-                               mime="text/markdown", key="export-md", width="stretch")
-            st.download_button("Word (.docx)", to_docx(turns, names), file_name="beslutsunderlag.docx",
-                               mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                               key="export-docx", width="stretch")
+            export_panel.panel(turns, names)
         with st.expander("Om återkoppling"):
             st.caption(resources.feedback(settings).notice())
 

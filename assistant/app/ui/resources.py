@@ -18,7 +18,8 @@ PREPARING = "Förbereder assistenten. Första gången byggs indexet över vägle
 _NOT_INDEX = {"auth_mode", "accounts_file", "strateg_emails", "strateg_oids", "strateg_group", "group_claim",
               "signin_free_failures", "signin_lock_failures", "signin_client_free_failures",
               "signin_client_lock_failures", "signin_delay_seconds", "signin_lock_minutes", "signin_window_minutes",
-              "trusted_proxy_hops", "feedback_retention_days"}
+              "trusted_proxy_hops", "feedback_retention_days", "conversation_retention_days",
+              "session_hours"}
 
 
 def _key(settings: Settings) -> str:

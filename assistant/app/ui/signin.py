@@ -8,11 +8,12 @@ account is signed out and a changed role applies at once.
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 import streamlit as st
 from streamlit import config
 
-from assistant.app import auth
+from assistant.app import auth, sessions
 from assistant.app.auth import Access, User, dev_user, oidc_user
 from assistant.app.throttle import SignInThrottle
 from assistant.app.users import AccountsFileError, AccountStore
@@ -24,6 +25,9 @@ ROLE_SV = {"chef": "chef", "strateg": "strateg"}
 DEV_BANNER = "Utvecklingsläge – ingen inloggning. Alla som når appen är strateg. Skapa konton med `python -m assistant.app.users add NAMN --role strateg` eller konfigurera OIDC."
 WRONG = "Fel användarnamn eller lösenord."
 _NOTICE = "signin_notice"
+_TOKEN = "session_token"  # this browser session's sign-in token (accounts mode)
+_WRITE_COOKIE = "session_cookie"  # a fresh token the browser still has to store
+_CLEAR_COOKIE = "session_cookie_clear"
 _warned: set[str] = set()
 
 
@@ -57,7 +61,10 @@ def current_user(settings: Settings) -> User | None:
         user = _oidc(settings) if st.user.is_logged_in else None
     else:
         try:
-            user = auth.account_user(previous, AccountStore(settings.accounts_path).accounts())
+            accounts = AccountStore(settings.accounts_path).accounts()
+            if previous is None:  # a reload: the session cookie, if any, stands for the user
+                previous = _from_cookie(settings, accounts)
+            user = auth.account_user(previous, accounts)
         except AccountsFileError:  # broken between the two reads; the sign-in page says why
             user = None
             if previous is not None:
@@ -77,6 +84,58 @@ def current_user(settings: Settings) -> User | None:
     return user
 
 
+@st.cache_resource(show_spinner=False)
+def _session_store(path: str, key_path: str, hours: float) -> sessions.SessionStore:
+    from pathlib import Path
+
+    return sessions.SessionStore(Path(path), sessions.load_key(Path(key_path)), hours)
+
+
+def session_store(settings: Settings) -> sessions.SessionStore:
+    return _session_store(str(settings.sessions_path), str(settings.session_key_path), settings.session_hours)
+
+
+def _from_cookie(settings: Settings, accounts: list) -> User | None:
+    token = st.context.cookies.get(sessions.COOKIE)
+    if not token:
+        return None
+    try:
+        user = sessions.restore(session_store(settings), token, accounts)
+    except (AssistantError, OSError, sqlite3.Error):  # no restored session; signing in still works
+        log.exception("could not check the session cookie")
+        return None
+    if user is not None:
+        st.session_state[_TOKEN] = token
+    return user
+
+
+def _start_session(settings: Settings, user: User) -> None:
+    """After a password sign-in: a server-side session and a cookie, so a reload keeps the user signed in."""
+    try:
+        token = session_store(settings).issue(user.name)
+    except (AssistantError, OSError, sqlite3.Error):  # signed in for this browser session only
+        log.exception("could not start a session for %s", user.name)
+        return
+    st.session_state[_TOKEN] = st.session_state[_WRITE_COOKIE] = token
+
+
+def _end_session() -> None:
+    """Sign-out: the session ends on the server, so the cookie (or a copy of it) no longer signs anyone in."""
+    token = st.session_state.get(_TOKEN)
+    if not token:
+        return
+    try:
+        session_store(Settings()).revoke(token)
+    except (AssistantError, OSError, sqlite3.Error):
+        log.exception("could not end the session on the server")
+
+
+def _cookie_frame(token: str | None) -> None:
+    """An invisible frame whose script stores (or clears) the session cookie on the app's own page."""
+    st.iframe(sessions.cookie_script(token, Settings().session_hours), height="content", tab_index=-1,
+              alt="Inloggningssessionen (osynlig)")
+
+
 def _oidc(settings: Settings) -> User:
     claims = st.user.to_dict()
     if settings.strateg_emails and "emails" not in _warned:
@@ -92,8 +151,10 @@ def _oidc(settings: Settings) -> User:
 
 
 def _sign_out(notice: str | None = None) -> None:
+    _end_session()
     for key in list(st.session_state.keys()):
         del st.session_state[key]
+    st.session_state[_CLEAR_COOKIE] = True
     if notice:
         st.session_state[_NOTICE] = notice
 
@@ -102,6 +163,8 @@ def _sign_in() -> None:
     settings = Settings()
     access = _access(settings)
     _welcome()
+    if st.session_state.get(_CLEAR_COOKIE) or st.context.cookies.get(sessions.COOKIE):
+        _cookie_frame(None)  # a signed-out or refused cookie goes from the browser too
     if notice := st.session_state.pop(_NOTICE, None):
         st.warning(notice)
     if access.closed:
@@ -152,6 +215,8 @@ def _password_form(settings: Settings) -> None:
     if user is None:
         return
     st.session_state["user"] = user
+    st.session_state.pop(_CLEAR_COOKIE, None)
+    _start_session(settings, user)
     st.rerun()
 
 
@@ -214,6 +279,8 @@ def sidebar(user: User) -> None:
             st.warning(DEV_BANNER, icon="🛠️")
             return
         st.caption(f"Inloggad som **{user.name}** ({ROLE_SV[user.role]})")
+        if user.mode == "accounts" and (token := st.session_state.get(_WRITE_COOKIE)):
+            _cookie_frame(token)  # rendered on every run of this session, so the browser surely gets it
         if user.mode == "oidc":
             st.button("Logga ut", on_click=st.logout)
         elif st.button("Logga ut"):
