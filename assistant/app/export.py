@@ -5,12 +5,31 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 
 from assistant.answer import Answer, Citation, CoachingQuestion, Turn
 
 TITLE = "Beslutsunderlag: rätt frågor för ledningsgruppen"
+DOC_TITLE = "Beslutsunderlag – Rätt frågor"  # the Word file's title property
+APP_NAME = "Rätt frågor"
+LANGUAGE = "sv-SE"
 DimensionName = Callable[[str], str]
+
+
+def declined(answer: Answer) -> bool:
+    """An answer that declined the message (refused, outside the guidance, or empty): left out of an export by
+    default."""
+    return answer.refused or answer.kind in ("out_of_scope", "empty")
+
+
+def default_selection(turns: Sequence[Turn]) -> list[int]:
+    """The turns an export holds unless the user chooses otherwise: every answered turn."""
+    return [i for i, t in enumerate(turns) if not declined(t.answer)]
+
+
+def turn_label(i: int, turn: Turn) -> str:
+    """How a turn is named when choosing what to export (1-based, the message on one line)."""
+    return f"{i + 1}. {_one_line(turn.message, 60)}" + (" (avböjd)" if declined(turn.answer) else "")
 
 
 def grouped(questions: Sequence[CoachingQuestion]) -> list[tuple[str, list[CoachingQuestion]]]:
@@ -69,11 +88,12 @@ def to_markdown(turns: Sequence[Turn], dimension_name: DimensionName, today: dat
     return "\n".join(lines).rstrip() + "\n"
 
 
-def to_docx(turns: Sequence[Turn], dimension_name: DimensionName, today: date | None = None) -> bytes:
+def to_docx(turns: Sequence[Turn], dimension_name: DimensionName, today: date | None = None, *,
+            author: str | None = None, now: datetime | None = None) -> bytes:
     import docx
 
     document = docx.Document()
-    document.core_properties.title = TITLE
+    _properties(document, author=author, now=now)
     document.add_heading(TITLE, level=0)
     document.add_paragraph(f"Datum: {(today or date.today()).isoformat()}")
     for i, turn in enumerate(turns, start=1):
@@ -102,6 +122,37 @@ def to_docx(turns: Sequence[Turn], dimension_name: DimensionName, today: date | 
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def _properties(document, *, author: str | None, now: datetime | None) -> None:  # noqa: ANN001
+    """Swedish (sv-SE) throughout, and properties of this export instead of the python-docx template's."""
+    from docx.oxml.ns import qn
+
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0, tzinfo=None)
+    who = (author or "").strip() or APP_NAME
+    core = document.core_properties
+    core.title, core.author, core.last_modified_by = DOC_TITLE, who, who
+    core.created = core.modified = stamp
+    core.language, core.comments, core.subject = LANGUAGE, f"Skapat med {APP_NAME}", "Beslutsunderlag"
+    core.revision = 1
+    styles = document.styles.element
+    for rpr in [styles.find(qn("w:docDefaults") + "/" + qn("w:rPrDefault") + "/" + qn("w:rPr")),
+                document.styles["Normal"].element.get_or_add_rPr()]:
+        if rpr is None:
+            continue
+        lang = rpr.find(qn("w:lang"))
+        if lang is None:
+            lang = rpr.makeelement(qn("w:lang"), {})
+            rpr.append(lang)
+        lang.set(qn("w:val"), LANGUAGE)
+        lang.set(qn("w:eastAsia"), LANGUAGE)
+    font_lang = document.settings.element.find(qn("w:themeFontLang"))
+    if font_lang is not None:
+        font_lang.set(qn("w:val"), LANGUAGE)
+    for part in document.part.package.iter_parts():  # the template's stylesWithEffects.xml is a plain part
+        if str(part.partname).endswith("stylesWithEffects.xml") and hasattr(part, "_blob"):
+            part._blob = re.sub(rb'(<w:lang\b[^>]*?w:val=")[^"]*(")', rb"\g<1>sv-SE\g<2>", part.blob)
+            part._blob = re.sub(rb'(<w:lang\b[^>]*?w:eastAsia=")[^"]*(")', rb"\g<1>sv-SE\g<2>", part._blob)
 
 
 def _one_line(text: str, limit: int = 90) -> str:

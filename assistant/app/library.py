@@ -5,6 +5,7 @@ The same `Index` code as `ingest.py`; the page only renders what these return.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from dataclasses import dataclass
@@ -25,10 +26,17 @@ class UploadResult:
     ok: bool
     message: str  # Swedish: the outcome, or why the file was refused
     document_id: str | None = None
+    duplicate: bool = False  # the same content is already in the library: nothing was added
+    needs_confirmation: bool = False  # a changed version of an uploaded file: replaced only with replace=True
 
 
-def ingest_upload(index: Index, name: str, data: bytes, settings: Settings, by: str) -> UploadResult:
+def ingest_upload(index: Index, name: str, data: bytes, settings: Settings, by: str,
+                  replace: bool = False) -> UploadResult:
     """Ingest one uploaded file as `by`. A refused file leaves the index and the uploads folder unchanged.
+
+    A file whose content is already in the library (same SHA-256 as a document in the ledger) is not added again.
+    A changed file with the name of an earlier upload replaces it only with `replace=True`; otherwise the result
+    asks for a confirmation and nothing changes.
 
     Never raises for a bad file: every failure is a Swedish message for this file (a traceback of an unexpected
     error goes to the log), so the other files of the same upload are still read.
@@ -42,6 +50,16 @@ def ingest_upload(index: Index, name: str, data: bytes, settings: Settings, by: 
     except AssistantError as exc:
         return UploadResult(shown, False, str(exc))
     with _lock:
+        same = duplicate_of(index, data)
+        if same is not None:
+            return UploadResult(shown, True, f"finns redan i biblioteket (samma innehåll som ”{same.title}”, "
+                                f"{Path(same.source).name}) och lades inte till igen", same.document_id, duplicate=True)
+        earlier = earlier_upload(index, settings, name)
+        if earlier is not None and not replace:
+            return UploadResult(shown, False, f"det finns redan en uppladdad fil med namnet {shown} (”{earlier.title}”, "
+                                f"inläst {earlier.ingested_at.replace('T', ' ')[:16]}) med annat innehåll. "
+                                "Bekräfta om den nya versionen ska ersätta den.", earlier.document_id,
+                                needs_confirmation=True)
         # The ledger records `settings.ingested_by`; the index is shared, so it is set only under the lock.
         original = index.settings
         index.settings = original.model_copy(update={"ingested_by": by})
@@ -66,6 +84,22 @@ def ingest_upload(index: Index, name: str, data: bytes, settings: Settings, by: 
         message += (f" – {held} avsnitt innehåller uppmaningar till assistenten och hålls utanför svaren "
                     "(se ”Avsnitt som hålls utanför svaren” nedan)")
     return UploadResult(shown, True, message, doc_id)
+
+
+def duplicate_of(index: Index, data: bytes) -> DocumentRecord | None:
+    """The document in the ledger with exactly this content, if any."""
+    digest = hashlib.sha256(data).hexdigest()
+    return next((r for r in index.documents() if r.content_hash == digest), None)
+
+
+def earlier_upload(index: Index, settings: Settings, name: str) -> DocumentRecord | None:
+    """The uploaded document an upload called `name` would replace (same file name in the uploads folder)."""
+    from assistant.ingestion.loaders import document_id_for
+
+    record = index.ledger.document(document_id_for(Path(name)))
+    if record is None or not is_upload(record, settings) or Path(record.source).name != Path(name).name:
+        return None
+    return record if Path(record.source).exists() else None
 
 
 def reindex(index: Index, settings: Settings) -> IngestReport:
@@ -112,6 +146,7 @@ def document_rows(records: list[DocumentRecord], settings: Settings) -> list[dic
     return [
         {
             "Titel": r.title,
+            "Fil": Path(r.source).name,
             "Utgivare": str(r.metadata.get("utgivare", "")),
             "Datum": str(r.metadata.get("datum", "")),
             "Avsnitt": r.chunk_count,
