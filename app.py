@@ -6,10 +6,12 @@ import streamlit as st
 
 from assistant.logging_setup import configure
 from assistant.settings import Settings
-from assistant.app.ui import boundary, navigation, signin
+from assistant.app.ui import boundary, navigation, signin, style, swedish
 
 configure()
 st.set_page_config(page_title="Rätt frågor", page_icon=":material/quiz:", layout="centered")
+style.apply()
+swedish.apply()  # lang="sv" and Swedish for Streamlit's own texts (skip link, aria labels, uploader)
 
 with boundary.guard("app"):
     user = signin.current_user(Settings())

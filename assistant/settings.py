@@ -151,6 +151,15 @@ class Settings(BaseSettings):
     feedback_retention_days: int = Field(
         90, gt=0, description="Feedback (rating, comment, question and answer) is deleted after this many days."
     )
+    eval_timeout_minutes: float = Field(
+        60.0, gt=0, description="An evaluation started on the Utvärdering page is stopped after this many minutes."
+    )
+    conversation_retention_days: int = Field(
+        90, gt=0, description="Saved conversations are deleted this many days after their last message."
+    )
+    session_hours: float = Field(
+        12.0, gt=0, description="Accounts mode: a sign-in lasts this many hours (a reload keeps the user signed in)."
+    )
     llm_provider: Literal["none", "openai", "azure"] = Field(
         "none",
         description="Optional language model: 'openai' = any OpenAI-compatible server (vLLM, Ollama, llama.cpp, OpenAI), "
@@ -194,6 +203,18 @@ class Settings(BaseSettings):
     @property
     def feedback_path(self) -> Path:
         return self.data_dir / "feedback.sqlite3"
+
+    @property
+    def conversations_path(self) -> Path:
+        return self.data_dir / "conversations.sqlite3"
+
+    @property
+    def sessions_path(self) -> Path:
+        return self.data_dir / "sessions.sqlite3"
+
+    @property
+    def session_key_path(self) -> Path:
+        return self.data_dir / "session.key"
 
     @property
     def uploads_dir(self) -> Path:

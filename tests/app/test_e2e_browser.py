@@ -8,10 +8,12 @@ is refused. Screenshots go to test-artifacts/.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,13 +135,32 @@ def test_strateg_uploads_then_chef_sees_citation_and_cannot_open_bibliotek(serve
     box = page.get_by_test_id("stChatInputTextArea")
     box.fill("Hur inför vi tvåfaktorsinloggning för hemtjänstpersonal?")
     box.press("Enter")
-    citation = page.get_by_text(f"{PDF_TITLE} – sidan 2")
-    citation.first.wait_for(timeout=60_000)
-    page.get_by_role("button", name=f"Ladda ned {pdf.name}").first.wait_for()
-    link = page.frame_locator("iframe").first.get_by_text("Öppna PDF:en på sidan 2")
-    link.wait_for()
-    assert "#page=2" in link.get_attribute("href")
+    sources = page.get_by_text(re.compile(r"^Källor: \d+ dokument"))
+    sources.first.wait_for(timeout=180_000)  # generous: the first answer after an upload loads the new index
     page.screenshot(path=ARTIFACTS / "03-chef-svar-med-kalla.png", full_page=True)
+    sources.first.click()  # the sources are collapsed by default: one entry per document, a chip per quote
+    page.get_by_text(PDF_TITLE).first.wait_for()
+    page.get_by_role("button", name=re.compile(r"Källa \d+ · sidan 2")).first.click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("Källan i sitt sammanhang").wait_for()
+    assert dialog.locator("mark").count() == 1  # the quote, marked in its section
+    link = dialog.get_by_role("link", name="Öppna PDF:en på sidan 2")
+    href = link.get_attribute("href")
+    assert href.endswith("#page=2") and "base64" not in href
+    served = page.request.get(urllib.parse.urljoin(page.url, href.split("#")[0]))
+    assert served.ok and served.headers["content-type"].startswith("application/pdf")
+    assert "attachment" not in served.headers.get("content-disposition", "")  # opens in the browser's viewer
+    dialog.get_by_role("button", name="Ladda ned originalet (PDF)").wait_for()
+    page.screenshot(path=ARTIFACTS / "03b-chef-kallan-i-sammanhang.png", full_page=False)
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
+    # Each answer has a copy button; it copies the answer as plain text with its numbers and sources.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    copy = next(f for f in page.frames if f.locator("#copy").count())
+    copy.get_by_role("button", name="Kopiera svaret som text").click()
+    copy.get_by_text("Svaret är kopierat.").wait_for()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert "\n1. " in copied and "\nKällor\n[1] " in copied
     page.context.close()
 
     # A chef who types the Bibliotek address is refused.
@@ -148,3 +169,60 @@ def test_strateg_uploads_then_chef_sees_citation_and_cannot_open_bibliotek(serve
     assert page.get_by_role("heading", name="Lägg till dokument").count() == 0
     page.screenshot(path=ARTIFACTS / "04-chef-bibliotek-nekad.png", full_page=True)
     page.context.close()
+
+
+def test_reload_keeps_the_user_and_the_conversation_and_sign_out_ends_the_session(server: str, browser) -> None:  # noqa: ANN001
+    page = _sign_in(browser, server, "chefen")
+    page.get_by_text("Exempel att börja med").wait_for(timeout=400_000)  # alone, this test builds the index
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "rf_session"]
+    assert cookie["sameSite"] == "Strict" and cookie["path"] == "/"
+    question = "Hur följer ledningsgruppen upp nyttan av ett nytt verksamhetssystem?"
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(question)
+    box.press("Enter")
+    page.wait_for_function("location.search.includes('konversation=')", timeout=60_000)  # saved: the address names it
+    page.get_by_test_id("stChatMessage").nth(1).wait_for()
+
+    page.reload()  # F5
+    page.get_by_text("Inloggad som chefen").wait_for()
+    assert page.get_by_label("Lösenord").count() == 0
+    page.get_by_test_id("stChatMessage").first.get_by_text(question).wait_for()
+    assert page.get_by_test_id("stChatMessage").count() == 2
+    page.get_by_test_id("stSidebar").get_by_role("button", name=re.compile("^Hur följer ledningsgruppen upp")).wait_for()  # in the list
+    page.screenshot(path=ARTIFACTS / "05-chef-efter-omladdning.png", full_page=True)
+
+    copied = [c for c in page.context.cookies() if c["name"] == "rf_session"]
+    page.get_by_role("button", name="Logga ut").click()
+    page.get_by_label("Lösenord").wait_for()
+    page.reload()
+    page.get_by_label("Lösenord").wait_for()  # signed out stays signed out
+    assert page.get_by_text("Inloggad som chefen").count() == 0
+    page.context.close()
+
+    # A copy of the cookie taken before signing out signs nobody in.
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE")
+    context.add_cookies(copied)
+    thief = context.new_page()
+    thief.goto(server)
+    thief.get_by_label("Lösenord").wait_for(timeout=30_000)
+    assert thief.get_by_text("Inloggad som chefen").count() == 0
+    context.close()
+
+    # Signing in again brings the conversation back in the list.
+    page = _sign_in(browser, server, "chefen")
+    page.get_by_test_id("stSidebar").get_by_role("button", name=re.compile("^Hur följer ledningsgruppen upp")).click()
+    page.get_by_test_id("stChatMessage").first.get_by_text(question).wait_for()
+    page.context.close()
+
+
+
+def test_the_page_speaks_swedish_to_screen_readers(server: str, browser) -> None:  # noqa: ANN001
+    """<html lang="sv"> and Streamlit's own skip link in Swedish (set by assistant.app.ui.swedish)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="sv-SE")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(server)
+    page.get_by_label("Användarnamn").wait_for()
+    page.wait_for_function("document.documentElement.lang === 'sv'")
+    assert page.locator('[data-testid="stSkipToContent"]').inner_text() == "Hoppa till huvudinnehållet"
+    context.close()
