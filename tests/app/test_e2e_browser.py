@@ -143,6 +143,7 @@ def test_strateg_uploads_then_chef_sees_citation_and_cannot_open_bibliotek(serve
     page.get_by_role("button", name=re.compile(r"Källa \d+ · sidan 2")).first.click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_text("Källan i sitt sammanhang").wait_for()
+    dialog.locator("mark").first.wait_for()  # the dialog's body draws after its title
     assert dialog.locator("mark").count() == 1  # the quote, marked in its section
     link = dialog.get_by_role("link", name="Öppna PDF:en på sidan 2")
     href = link.get_attribute("href")

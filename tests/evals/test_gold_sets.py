@@ -25,8 +25,9 @@ def cases():  # noqa: ANN201
 def test_every_set_is_split_into_dev_and_test_and_documented(cases) -> None:  # noqa: ANN001
     sets = Counter((c.set, c.split) for c in cases)
     readme = {"initiatives": "originals", "questions": "originals", "adversarial": "originals"}
-    for name in ("initiatives", "questions", "adversarial", "sections", "swefaq", "negatives", "paraphrases",
-                 "seed_scenarios", "injections", "dialog"):
+    names = ("initiatives", "questions", "adversarial", "sections", "swefaq", "negatives", "paraphrases",
+             "seed_scenarios", "injections", "dialog")
+    for name in names if SHARED_SWEFAQ.exists() else tuple(n for n in names if n != "swefaq"):  # read in place
         assert sets[(name, "dev")] and sets[(name, "test")], name
         assert (GOLD / "sets" / f"{readme.get(name, name)}.md").is_file(), name
     assert (GOLD / "README.md").is_file()
