@@ -187,7 +187,9 @@ function fallback() {
 }
 document.getElementById("copy").addEventListener("click", async () => {
   let ok = false;
-  try { await navigator.clipboard.writeText(text); ok = true; } catch (e) { ok = fallback(); }
+  // A clipboard call can hang without a user gesture the browser accepts: give it 1.5 s, then the fallback.
+  const late = new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), 1500));
+  try { await Promise.race([navigator.clipboard.writeText(text), late]); ok = true; } catch (e) { ok = fallback(); }
   done.textContent = ok ? "Svaret är kopierat." : "Det gick inte att kopiera – markera texten och kopiera själv.";
 });
 </script>"""
