@@ -12,24 +12,19 @@ from assistant.answer import Answer, Citation, CoachingQuestion, Gaps
 from assistant.app.ui import render
 from assistant.ingestion.index import Index
 from assistant.settings import PROJECT_ROOT, Settings
+from tests.app.conftest import copy_of
 
 pytestmark = pytest.mark.slow
 APP = str(PROJECT_ROOT / "app.py")
 INITIATIVE = ("Vi ska upphandla ett nytt verksamhetssystem för hemtjänsten. IT-avdelningen leder projektet och "
               "leverantören har lovat att allt är klart till sommaren.")
-DOCS = ("nyttorealisering.md", "sju-fragor-for-nyttorealisering.md", "bestallarkompetens-och-upphandling.md",
-        "juridik-och-sakerhet.md", "ledningsgruppens-roll.md", "forandringsledning.md")
 NUMBERED = re.compile(r"^\*\*(\d+)\. (.+?)\*\*", re.S)
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:  # noqa: ANN001
-    data = tmp_path_factory.mktemp("answer-view-index")
-    index = Index(Settings(data_dir=data), embedder=embedder)
-    report = index.ingest([PROJECT_ROOT / "corpus" / name for name in DOCS])
-    assert not report.failed, report.failed
-    index.close()
-    return data
+def data_dir(tmp_path_factory: pytest.TempPathFactory, small_index: Path) -> Path:
+    """A small real index of part of the bundled corpus (tests/app/conftest.py), this module's own copy."""
+    return copy_of(small_index, tmp_path_factory.mktemp("answer-view-index"))
 
 
 @pytest.fixture

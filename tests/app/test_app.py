@@ -9,27 +9,20 @@ from streamlit.testing.v1 import AppTest
 
 from assistant.app.auth import User
 from assistant.app.feedback import FeedbackStore
-from assistant.ingestion.index import Index
 from assistant.settings import PROJECT_ROOT, Settings
+from tests.app.conftest import copy_of
 from assistant.app.ui.signin import DEV_BANNER
 from assistant.app.users import AccountStore
 
 pytestmark = pytest.mark.slow
 APP = str(PROJECT_ROOT / "app.py")
 INITIATIVE = "Vi ska upphandla ett nytt verksamhetssystem för hemtjänsten"
-DOCS = ("nyttorealisering.md", "sju-fragor-for-nyttorealisering.md", "bestallarkompetens-och-upphandling.md",
-        "juridik-och-sakerhet.md", "ledningsgruppens-roll.md", "forandringsledning.md")
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:  # noqa: ANN001
-    """A small real index of part of the bundled corpus."""
-    data = tmp_path_factory.mktemp("app-index")
-    index = Index(Settings(data_dir=data), embedder=embedder)
-    report = index.ingest([PROJECT_ROOT / "corpus" / name for name in DOCS])
-    assert not report.failed, report.failed
-    index.close()
-    return data
+def data_dir(tmp_path_factory: pytest.TempPathFactory, small_index: Path) -> Path:
+    """A small real index of part of the bundled corpus (tests/app/conftest.py), this module's own copy."""
+    return copy_of(small_index, tmp_path_factory.mktemp("app-index"))
 
 
 @pytest.fixture
