@@ -92,6 +92,19 @@ def _writes(method: Callable) -> Callable:
     return locked
 
 
+def _model_first(method: Callable) -> Callable:
+    """Load the embedding model before a write that may embed takes the write lock: loading takes seconds (much
+    longer on a busy machine), and other writers should not wait for it."""
+
+    @functools.wraps(method)
+    def loaded(self: Index, *args: object, **kwargs: object) -> object:
+        if not self.write_lock.held:
+            self.embedder.warm_up()
+        return method(self, *args, **kwargs)
+
+    return loaded
+
+
 class Index:
     def __init__(self, settings: Settings, embedder: Embedder | None = None, *, ledger_path: Path | None = None,
                  collection: str | None = None) -> None:
@@ -151,6 +164,7 @@ class Index:
         self.ledger.close()
 
     # -- ingestion -----------------------------------------------------
+    @_model_first
     @_writes
     def ingest(
         self,
@@ -215,6 +229,7 @@ class Index:
         report.seconds = time.perf_counter() - started
         return report
 
+    @_model_first
     @_writes
     def ingest_bytes(self, name: str, data: bytes, keep_dir: Path) -> tuple[str, str]:
         """Ingest an upload. The file is kept under `keep_dir` only when it was accepted."""
@@ -359,6 +374,7 @@ class Index:
         self._lexical = None
         return True
 
+    @_model_first
     @_writes
     def rebuild(self, paths: Iterable[Path] = (), on_file: Callable[[Path, str, str | None], None] | None = None,
                 progress: bool = False) -> IngestReport:

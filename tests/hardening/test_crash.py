@@ -252,9 +252,15 @@ def test_answers_while_documents_are_added_and_removed(tmp_path: Path, embedder)
     bad: list[str] = []
     count_lock = threading.Lock()
 
+    min_cycles = 10 if SOAK else 3  # readers go on until the writer has added and removed this many documents
+
     def reader(n: int) -> None:
         nonlocal answered
-        for i in range(answers_per_thread):
+        i = -1
+        while True:
+            i += 1
+            if i >= answers_per_thread and (cycles >= min_cycles or not write_thread.is_alive()):
+                break
             message = messages[(n + i) % len(messages)]
             begun = time.monotonic()
             try:
@@ -287,7 +293,7 @@ def test_answers_while_documents_are_added_and_removed(tmp_path: Path, embedder)
         print(f"\nCRASH SUITE readers: 8 threads, {answered} answers, {len(errors)} errors, {len(bad)} bad citations, "
               f"{cycles} add/remove cycles meanwhile")
         assert not errors and not bad, (errors, bad)
-        assert answered == 8 * answers_per_thread and cycles >= 1
+        assert answered >= 8 * answers_per_thread and cycles >= min_cycles
         assert maintenance.survey(index).consistent
     finally:
         index.close()
