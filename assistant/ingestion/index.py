@@ -33,7 +33,7 @@ from assistant.ingestion.parsing import check_chunk_count, load_limited, prechec
 from assistant.settings import Settings
 from assistant.text import content_tokens
 from assistant.types import Chunk, DocumentRecord, Hit, LoadedDocument
-from assistant.ingestion.vectorstore import VectorStore, chroma_client
+from assistant.ingestion.vectorstore import VectorStore, chroma_client, reopened_client
 from assistant.ingestion.locking import WriteLock
 from assistant.boundary import os_error_sv
 
@@ -113,6 +113,7 @@ class Index:
         self.ledger = Ledger(ledger_path or settings.ledger_path)
         self._collection = collection  # set only for a rebuild's aside index; otherwise the ledger names it
         self._client = None
+        self._chroma_generation: int | None = None
         self._store: VectorStore | None = None
         self._lexical: LexicalIndex | None = None
         self._lexical_generation: int | None = None
@@ -123,8 +124,14 @@ class Index:
     # -- state ---------------------------------------------------------
     @property
     def chroma(self):  # noqa: ANN201 - a chromadb client
+        generation = self.ledger.version()[0]  # changes when another process (or connection) commits
         if self._client is None:
             self._client = chroma_client(self.settings)
+        elif generation != self._chroma_generation and not self.settings.chroma_host:
+            # Another writer committed: its vectors are on disk but not in this process's in-memory index.
+            self._client = reopened_client(self.settings)
+            self._store = None
+        self._chroma_generation = generation
         return self._client
 
     def collection_name(self) -> str:
@@ -134,9 +141,10 @@ class Index:
     @property
     def store(self) -> VectorStore:
         name = self.collection_name()
+        client = self.chroma  # first: it drops the store when another process has written
         store = self._store
         if store is None or store.name != name:  # a rebuild (here or in another process) swapped collections
-            store = self._store = VectorStore(self.chroma, name)
+            store = self._store = VectorStore(client, name)
         return store
 
     def check_model(self) -> None:

@@ -26,6 +26,22 @@ def chroma_client(settings: Settings) -> Any:
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
 
+def reopened_client(settings: Settings) -> Any:
+    """A new embedded client that reads the store from disk again.
+
+    Embedded Chroma keeps each collection's vector index in memory and does not notice what another process
+    wrote: after `ingest.py` adds a document, the app's dense search would not find it until a restart.
+    Chroma shares one "system" per path within a process; dropping it from that cache (without stopping it:
+    other threads may be querying through it) makes the next client load the store afresh.
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    if settings.chroma_host:
+        return chroma_client(settings)
+    SharedSystemClient._identifier_to_system.pop(str(settings.chroma_dir), None)  # keyed by the path given
+    return chroma_client(settings)
+
+
 class VectorStore:
     def __init__(self, client: Any, name: str) -> None:
         self._client = client

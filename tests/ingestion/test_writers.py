@@ -186,6 +186,22 @@ def test_a_reader_sees_another_writers_changes(docs: Path, open_index, embedder:
     assert [d.document_id for d in reader.documents()] == ["styrning"]
 
 
+
+def test_dense_search_finds_what_another_process_added(docs: Path, tmp_path: Path, open_index) -> None:
+    """Embedded Chroma keeps its vector index in memory; without reopening, the app would not find by meaning
+    a document that `ingest.py` added in another process until it was restarted."""
+    reader = open_index()
+    reader.ingest([docs])
+    assert reader.search("beställaren behovet", k=5, mode="dense")  # the in-memory vector index is loaded
+    extra = builders.write(tmp_path / "more" / "arkiv.md",
+                           "# Arkiv\n\n## Gallring\n\nArkivredovisningen beskriver hur handlingar bevaras och gallras.\n")
+    proc = _cli(reader.settings, str(extra))
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err
+    hits = reader.search("arkivredovisningen bevaras gallras", k=3, mode="dense")
+    assert hits and hits[0].chunk.document_id == "arkiv"
+
+
 # -- rebuild aside ----------------------------------------------------------------------------------------------
 def test_an_interrupted_rebuild_leaves_the_previous_index(docs: Path, open_index) -> None:
     index = open_index()
