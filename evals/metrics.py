@@ -14,21 +14,24 @@ prints for every answer:
   summary, the help text or the language note.
 - Citations valid: a [n] counts only if its passage is among the passages the
   retriever returned for this message.
+- Citations supported: each claim (text ending in [n]) is judged by
+  `assistant.coaching.support.check`, the same check that removes unsupported
+  sentences from a language model's answer, against the full text of every
+  passage it cites.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from assistant.answer import Answer, CoachingQuestion
-from assistant.text import content_tokens, stem, tokenize
+from assistant.coaching import support
 from evals import ranking
 
 MARKER_RE = re.compile(r"\[(\d+)\]")
 _MARKS_RE = re.compile(r"((?:\s*\[\d+\])+)")
 _LIST_RE = re.compile(r"^(?:[-•*]\s*|\d{1,2}[.)]\s+|Varför:\s*)+")  # list marks and the "Varför:" label
-SUPPORT_THRESHOLD = 0.5  # share of a claim's content stems that must occur in its cited passages
 
 
 def document_of(chunk_id: str) -> str:
@@ -161,23 +164,10 @@ def claims(text: str) -> list[tuple[str, list[int]]]:
     return out
 
 
-def _exact_tokens(tokens: Iterable[str]) -> set[str]:
-    """Numbers, years, dates' day numbers and SFS references (2018:218): must match exactly."""
-    return {t for t in tokens if any(ch.isdigit() for ch in t)}
-
-
 def is_supported(claim: str, passages: Sequence[str]) -> bool:
-    if not passages:
-        return False
-    source = " ".join(passages)
-    source_tokens = tokenize(source)
-    if not _exact_tokens(tokenize(claim)) <= set(source_tokens):
-        return False
-    words = {stem(t) for t in content_tokens(claim) if not any(ch.isdigit() for ch in t)}
-    if not words:
-        return True
-    source_stems = {stem(t) for t in source_tokens}
-    return len(words & source_stems) / len(words) >= SUPPORT_THRESHOLD
+    """The same check the LLM verifier uses (`assistant.coaching.support.check`): every cited passage must support
+    the claim (exact numbers, no unknown names, content coverage above the fitted threshold)."""
+    return support.check(claim, passages).ok
 
 
 def citations_supported(answer: Answer, passages: Mapping[int, str]) -> float | None:

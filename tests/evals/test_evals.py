@@ -114,7 +114,7 @@ def test_citations_supported_needs_overlap_and_exact_numbers() -> None:
         answer = Answer(text=text, citations=[cite(1, "juridik-och-sakerhet", passage)])
         assert metrics.citations_supported(answer, {1: passage}) == expected, text
     # Stemming: inflected forms of the passage's words still count as support.
-    inflected = Answer(text="Dataskyddslagens regler gäller tillsammans med GDPR. [1]")
+    inflected = Answer(text="Dataskyddslagen ska gälla tillsammans med GDPR i Sverige. [1]")  # gälla ~ gäller
     assert metrics.citations_supported(inflected, {1: passage}) == 1.0
     # Lead-ins without a marker are not claims; a list number is not a number claim.
     listed = Answer(text="Här är frågorna:\n1. Varför: Dataskyddslagen gäller med GDPR i Sverige. [1]")

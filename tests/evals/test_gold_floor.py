@@ -26,7 +26,9 @@ FLOORS = {
         "coverage.key_point_recall": (0.44, 0.484),
         "signs.named_and_asked": (0.70, 0.722),
         "citations.valid": (1.0, 1.000),  # every [n] is a passage retrieval returned, always
-        "citations.supported": (0.83, 0.884),
+        # Measured with the support check the LLM verifier uses (assistant/coaching/support.py): stricter than
+        # the evaluation's own check before (0.884), which took a paraphrased "why" as supported; see README.
+        "citations.supported": (0.45, 0.490),
         "refusal.false_refusal_rate": (0.03, 0.010),
         "refusal.false_answer_rate": (0.04, 0.019),
         "intent.accuracy": (0.79, 0.829),
@@ -38,7 +40,7 @@ FLOORS = {
         "coverage.key_point_recall": (0.45, 0.502),
         "signs.named_and_asked": (0.58, 0.750),
         "citations.valid": (1.0, 1.000),
-        "citations.supported": (0.81, 0.862),
+        "citations.supported": (0.42, 0.458),  # 0.862 with the earlier, looser check
         "refusal.false_refusal_rate": (0.08, 0.053),
         "refusal.false_answer_rate": (0.04, 0.010),
         "intent.accuracy": (0.76, 0.801),
