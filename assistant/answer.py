@@ -60,6 +60,8 @@ class Answer:
     kind: Kind = "question"  # internal: how the message was understood
     retrieved: list[str] = field(default_factory=list)  # internal: chunk ids the retriever returned, best first
     body: str = ""  # internal: the grounded answer to a question (quotes with [n]), without fixed texts
+    removed_sentences: int = 0  # internal: model sentences the verifier removed (shown to a strateg, not the chef)
+    model_sentences: int = 0  # internal: sentences the model wrote (text and tailored whys), for measurement
 
     def citation(self, n: int) -> Citation | None:
         return next((c for c in self.citations if c.n == n), None)
@@ -80,7 +82,8 @@ class Answer:
     def to_record(self) -> dict[str, Any]:
         """Everything, for conversation history files and the feedback store."""
         return {**self.to_dict(), "kind": self.kind, "retrieved": list(self.retrieved), "body": self.body,
-                "citations": [asdict(c) for c in self.citations]}
+                "citations": [asdict(c) for c in self.citations], "removed_sentences": self.removed_sentences,
+                "model_sentences": self.model_sentences}
 
     @classmethod
     def from_record(cls, data: dict[str, Any]) -> Answer:
@@ -96,6 +99,8 @@ class Answer:
             kind=data.get("kind", "question"),
             retrieved=list(data.get("retrieved", [])),
             body=str(data.get("body", "")),
+            removed_sentences=int(data.get("removed_sentences", 0)),
+            model_sentences=int(data.get("model_sentences", 0)),
         )
 
 

@@ -3,9 +3,11 @@
     pipeline = Pipeline.from_settings(settings)      # cheap: nothing loads yet
     pipeline.warm_up()                               # model, lexical index, classifiers, situations
     answer = pipeline.ask("Vi ska upphandla …", history=[Turn(message, answer), …])
+    offline, stream = pipeline.stream(message, history)  # with an LLM: the offline answer now, the model's later
 
 Data flows one way: read the message once → retrieve → decide the scope →
-select questions and warning signs → compose → verify the citations. The
+select questions and warning signs → compose → verify the citations (with an
+LLM configured: → the model's rewrite, verified sentence by sentence). The
 question text is logged only when `settings.log_questions` is on: questions
 from a ledningsgrupp may be allmänna handlingar, so by default the log holds
 only the kind of message, its length and the time taken.
@@ -21,7 +23,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from assistant.answer import Answer, Gaps, Turn
+from assistant.answer import Answer, Citation, CoachingQuestion, Gaps, Turn
 from assistant.errors import MessageTooLongError
 from assistant.ingestion.index import Index
 from assistant.settings import Settings
@@ -29,10 +31,10 @@ from assistant.text import clean_message
 
 if TYPE_CHECKING:
     from assistant.coaching.composition import Composer
-    from assistant.coaching.llm import LLMComposer
+    from assistant.coaching.llm import LLMComposer, ModelStream
     from assistant.coaching.questionbank import QuestionBank
     from assistant.coaching.reading import Reader, Reading
-    from assistant.coaching.retrieval import Retriever
+    from assistant.coaching.retrieval import Retrieval, Retriever
     from assistant.coaching.scope import ScopeModel
     from assistant.coaching.selection import QuestionSelector
     from assistant.coaching.signs import SignDetector
@@ -110,7 +112,11 @@ class Pipeline:
         from assistant.coaching.llm import LLMComposer, chat_model_from_settings
 
         model = chat_model_from_settings(self.settings)
-        return LLMComposer(model) if model is not None else None
+        if model is None:
+            return None
+        # A model sentence that reads as an instruction is dropped, with the reader's own instruction model.
+        return LLMComposer(model, timeout=self.settings.llm_timeout,
+                           is_instruction=self.coaching.reader.instructions.probability)
 
     def warm_up(self) -> None:
         self.index.warm_up()
@@ -120,7 +126,23 @@ class Pipeline:
         self.index.close()
 
     def ask(self, message: str, history: Sequence[Turn] = ()) -> Answer:
+        """The final answer: the offline one, or with an LLM configured its verified rewrite (or "fallback")."""
         started = time.perf_counter()
+        answer, stream = self.stream(message, history)
+        if stream is not None:
+            answer = stream.result()
+        elapsed = time.perf_counter() - started
+        if self.settings.log_questions:
+            log.info("answered %r as %s (%s) in %.3f s", message, answer.kind, answer.mode, elapsed)
+        else:
+            log.info("answered a %s message (%d characters, %s) in %.3f s", answer.kind, len(message or ""),
+                     answer.mode, elapsed)
+        return answer
+
+    def stream(self, message: str, history: Sequence[Turn] = ()) -> tuple[Answer, ModelStream | None]:
+        """The offline answer at once, and a stream when an LLM is configured and may rewrite this answer (None
+        otherwise). The model gets the cleaned message (instructions set aside), the recent turns and the
+        answer's passages; for an initiative also the selection's best-ranked candidate questions."""
         message = clean_message(message or "")
         if len(message) > self.settings.max_message_chars:
             # Before any reading: every later step is bounded by this length.
@@ -132,27 +154,57 @@ class Pipeline:
             )
         history = list(history)
         reading = self.coaching.reader.read(message or "", history)
-        answer = self.respond(reading, history)
-        if self.composer is not None and answer.kind in ("question", "initiative") and answer.coverage == "covered":
-            answer = self.composer.compose(reading.text, answer)
-        elapsed = time.perf_counter() - started
-        if self.settings.log_questions:
-            log.info("answered %r as %s in %.3f s", message, answer.kind, elapsed)
-        else:
-            log.info("answered a %s message (%d characters) in %.3f s", answer.kind, len(message or ""), elapsed)
-        return answer
+        answer, context = self._respond(reading, history)
+        composer = self.composer
+        # A follow-up answered from the guidance ("och vad betyder det för oss?") goes too, with the conversation;
+        # an elaboration of a numbered question ("berätta mer om fråga 2") stays as the coach wrote it.
+        rewritable = answer.kind in ("question", "initiative") or (answer.kind == "followup" and reading.question_ref is None)
+        if composer is None or not rewritable or answer.coverage != "covered" or answer.refused or not answer.citations:
+            return answer, None
+        from assistant.coaching.llm import recent_turns
+
+        turns = recent_turns(history, lambda m: self.coaching.reader.read(clean_message(m)).text)
+        if answer.kind == "initiative" and context is not None and answer.questions:
+            candidates, citations, retrieved = self._candidates(answer, *context)
+            return answer, composer.start(context[0].text, answer, turns, candidates, citations, retrieved)
+        return answer, composer.start(reading.text, answer, turns)
+
+    def _candidates(self, answer: Answer, reading: Reading, retrieval: Retrieval
+                    ) -> tuple[list[CoachingQuestion], list[Citation], list[str]]:
+        """The offline picks, then the selection's next-ranked questions (up to MAX_CANDIDATES), each with a cited
+        source; the answer's citations extended with those sources, numbered after its own."""
+        from assistant.coaching.composition import Citations
+        from assistant.coaching.llm import MAX_CANDIDATES
+
+        c = self.coaching
+        cites = Citations(items=list(answer.citations))
+        retrieved = list(answer.retrieved)
+        candidates = list(answer.questions)
+        for _, q in c.selector.rank(reading, retrieval):
+            if len(candidates) >= MAX_CANDIDATES:
+                break
+            if any(q.id == p.id for p in candidates):
+                continue
+            cited = c.composer._cite_question(q, reading, retrieval, cites, retrieved)
+            if cited.citations:
+                candidates.append(cited)
+        return candidates, cites.items, retrieved
 
     def respond(self, reading: Reading, history: list[Turn]) -> Answer:
         """The offline answer to a reading: every decision from the reading and the retrieval evidence."""
+        return self._respond(reading, history)[0]
+
+    def _respond(self, reading: Reading, history: list[Turn]) -> tuple[Answer, tuple[Reading, Retrieval] | None]:
+        """The offline answer, and for an initiative the reading and retrieval it was chosen from."""
         from assistant.coaching.selection import addressed_dimensions, is_short
 
         c = self.coaching
         if reading.kind == "empty":
-            return c.composer.empty(reading)
+            return c.composer.empty(reading), None
         if reading.kind == "followup" and reading.question_ref is not None:
-            return c.composer.followup(reading, history)
+            return c.composer.followup(reading, history), None
         if not reading.tokens:
-            return c.composer.decline(reading)
+            return c.composer.decline(reading), None
         retrieval = c.retriever.retrieve(reading)
         scope = c.scope.decide(retrieval.evidence)
         if reading.kind == "followup" and reading.context and scope != "covered":
@@ -162,20 +214,21 @@ class Pipeline:
             if (scope_again := c.scope.decide(again.evidence)) != "unrelated":
                 reading, retrieval, scope = with_context, again, scope_again
         if scope == "unrelated":
-            return c.composer.decline(reading, retrieval)
+            return c.composer.decline(reading, retrieval), None
         if scope == "related" and reading.kind != "initiative":
-            return c.composer.related(reading, retrieval)
+            return c.composer.related(reading, retrieval), None
         if reading.kind == "initiative":
             signs = c.signs.detect(reading.query if reading.english else reading.text)
             picked = c.selector.select(reading, retrieval, signs)
             addressed = addressed_dimensions(c.bank, reading, c.texts)
             missing = list(dict.fromkeys(q.dimension for q in picked if q.dimension not in addressed))
             gaps = Gaps(addressed=addressed, missing=[] if is_short(reading) else missing, short=is_short(reading))
-            return c.composer.initiative(reading, retrieval, picked, signs, gaps, related=scope == "related")
+            answer = c.composer.initiative(reading, retrieval, picked, signs, gaps, related=scope == "related")
+            return answer, (reading, retrieval)
         # A question that describes a situation may show a warning sign too; a short question says too little.
         signs = [] if is_short(reading) else c.signs.detect(reading.query if reading.english else reading.text)
         related = c.selector.select(reading, retrieval, signs)[:RELATED_QUESTIONS + len(signs)]
-        return c.composer.question(reading, retrieval, related, signs)
+        return c.composer.question(reading, retrieval, related, signs), None
 
 
 def _with_context(reading: Reading) -> Reading:

@@ -88,6 +88,10 @@ def main(argv: list[str] | None = None, pipeline=None) -> int:  # noqa: ANN001 -
             print(f"  {key}: {data[key]['mean']:.3f}")
         for style, cons in (data.get("consistency") or {}).items():
             print(f"  consistency.{style}: {cons['mean']:.3f} (n={cons['n']})")
+    if results.get("llm"):
+        from evals.report import render_llm
+
+        print("\n".join(line for line in render_llm(results["llm"]) if line.startswith("-")))
     if previous is not None:
         print(f"Jämfört med {previous_dir}:")
         for line in compare(previous, results):

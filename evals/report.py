@@ -117,6 +117,8 @@ def render_summary(results: dict[str, Any], previous: dict | None = None) -> str
         lines.append("")
     good = [f"{LABELS[k].replace(' (lägre är bättre)', '')} ({s})" for s, d in splits.items() for k in HEADLINE
             if _mean(d, k) is not None and _good(k, _mean(d, k))]
+    if results.get("llm"):
+        lines += render_llm(results["llm"])[2:] + [""]
     lines.append("**Det här går bra:** " + ("; ".join(good) + "." if good else "inget mått når upp till 0,90 ännu."))
     worse = worse_since(previous, results)
     if previous is None:
@@ -239,6 +241,22 @@ def _baseline_label(key: str) -> str:
     return f"Jämförelse, {'slumpade frågor' if kind == 'random' else 'samma sex frågor'}: {LABELS['coverage.' + name].lower()}"
 
 
+def render_llm(llm: dict[str, Any]) -> list[str]:
+    """The language model's figures, beside the offline ones (only when an LLM was configured)."""
+    kept = _pct(llm["kept_share"]) if llm.get("kept_share") is not None else "–"
+    lat = llm["latency"]
+    return [
+        "### Språkmodellen",
+        "",
+        f"- Svar som gick till modellen: {llm['cases']}; reservsvar (offline) i {_pct(llm['fallback_rate'])}.",
+        f"- Modellens meningar som behölls efter kontrollen: {kept} ({llm['model_sentences'] - llm['removed_sentences']} "
+        f"av {llm['model_sentences']}).",
+        f"- Visade meningar utan stöd i sina källor: {llm['unsupported_shown']} av {llm['shown_sentences']} "
+        f"(oberoende kontroll av tal, länkar och HTML: {llm['cross_check']}).",
+        f"- Svarstid med modell: median {lat['p50'] * 1000:.0f} ms, 95:e percentilen {lat['p95'] * 1000:.0f} ms.",
+    ]
+
+
 def render_details(results: dict[str, Any], gold: str) -> str:
     lines = ["## Detaljer", "",
              f"Guldmängd: `{gold}`, {results['n']} fall, alla genom samma `Pipeline.ask` som appen använder. "
@@ -246,6 +264,8 @@ def render_details(results: dict[str, Any], gold: str) -> str:
     if results.get("latency", {}).get("p50") is not None:
         lat = results["latency"]
         lines += [f"Svarstid per fall: median {lat['p50'] * 1000:.0f} ms, 95:e percentilen {lat['p95'] * 1000:.0f} ms.", ""]
+    if results.get("llm"):
+        lines += render_llm(results["llm"]) + [""]
     if results.get("constant_questions"):
         lines += ["Jämförelsen ”samma sex frågor” använder: " + ", ".join(results["constant_questions"]) + ".", ""]
     for split in sorted(results["splits"], key=lambda s: s == "test"):

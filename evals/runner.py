@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from assistant.answer import Answer, Turn
+from assistant.coaching import support
+from assistant.text import split_sentences
 from evals import baselines, consistency, metrics, textsim
 from evals.gold import KINDS, GoldCase
 from evals.stats import aggregate
@@ -101,6 +104,56 @@ def case_record(case: GoldCase, answer: Answer, scores: dict, seconds: float) ->
     }
 
 
+_ACTIVE_RE = re.compile(r"https?://|www\.|\]\(|<[a-zA-Z/!]|&lt;|&#", re.IGNORECASE)
+_NUMBER_RE = re.compile(r"\d+(?:[:/.,]\d+)*")
+
+
+def llm_figures(answer: Answer, bank_why: Callable[[str], str | None]) -> dict[str, Any]:
+    """What the model wrote and what the chef was shown of it, checked twice.
+
+    Shown model sentences: the verified text (`Answer.body` in mode "llm") and every question whose why is not
+    the bank's own. `unsupported_shown` checks each with the shared `support.check` against the passages it cites
+    (the quotes the model saw); `cross_check` is independent of it: a number that occurs in none of the cited
+    quotes, or a URL, link or HTML tag anywhere in the sentence."""
+    shown: list[tuple[str, list[int]]] = []
+    if answer.mode == "llm":
+        shown += [(s, [int(n) for n in metrics.MARKER_RE.findall(s)]) for s in split_sentences(answer.body) if s.strip()]
+        shown += [(q.why, list(q.citations)) for q in answer.questions if q.why != bank_why(q.id)]
+    unsupported = flagged = 0
+    for sentence, ns in shown:
+        quotes = [c.quote for n in ns if (c := answer.citation(n)) is not None]
+        if not support.check(sentence, quotes).ok:
+            unsupported += 1
+        cited = " ".join(quotes)
+        numbers = _NUMBER_RE.findall(metrics.MARKER_RE.sub("", sentence))
+        if not quotes or _ACTIVE_RE.search(sentence) or any(n not in cited for n in numbers):
+            flagged += 1
+    return {"mode": answer.mode, "model_sentences": answer.model_sentences, "removed_sentences": answer.removed_sentences,
+            "shown": len(shown), "unsupported_shown": unsupported, "cross_check": flagged}
+
+
+def summarize_llm(records: Sequence[dict]) -> dict[str, Any] | None:
+    """The LLM figures of a run (None when no LLM was configured: no answer went to a model)."""
+    used = [r for r in records if r.get("llm", {}).get("mode") in ("llm", "fallback")]
+    if not used:
+        return None
+    written = sum(r["llm"]["model_sentences"] for r in used)
+    removed = sum(r["llm"]["removed_sentences"] for r in used)
+    seconds = sorted(r["seconds"] for r in used)
+    return {
+        "cases": len(used),
+        "llm": sum(r["llm"]["mode"] == "llm" for r in used),
+        "fallback_rate": sum(r["llm"]["mode"] == "fallback" for r in used) / len(used),
+        "model_sentences": written,
+        "removed_sentences": removed,
+        "kept_share": (written - removed) / written if written else None,
+        "shown_sentences": sum(r["llm"]["shown"] for r in used),
+        "unsupported_shown": sum(r["llm"]["unsupported_shown"] for r in used),
+        "cross_check": sum(r["llm"]["cross_check"] for r in used),
+        "latency": {"p50": seconds[len(seconds) // 2], "p95": seconds[int(0.95 * (len(seconds) - 1))]},
+    }
+
+
 def case_score(record: dict) -> float | None:
     """One number per case for ranking the weakest: the mean of its quality metrics (baselines left out)."""
     values = [v for k, v in record["metrics"].items()
@@ -125,13 +178,22 @@ def run_cases(pipeline: Any, cases: Sequence[GoldCase], progress: bool = True) -
     def chunk_text(ids: list[str]) -> dict[str, str]:
         return {cid: chunk.text for cid, chunk in ledger.chunks(ids).items()} if ledger and ids else {}
 
+    bank = getattr(getattr(pipeline, "coaching", None), "bank", None) if getattr(pipeline, "composer", None) else None
+
+    def bank_why(qid: str) -> str | None:
+        q = bank.question(qid) if bank is not None else None
+        return q.why if q is not None else None
+
     records = []
     for case in tqdm(cases, desc="Utvärderar", unit="fall", disable=not progress):
         started = time.perf_counter()
         answer = ask_case(pipeline, case)
         seconds = time.perf_counter() - started
         scores = score_case(case, answer, passages_for(answer, chunk_text if ledger else None))
-        records.append(case_record(case, answer, scores, seconds))
+        record = case_record(case, answer, scores, seconds)
+        if answer.mode != "offline":
+            record["llm"] = llm_figures(answer, bank_why)
+        records.append(record)
     return records
 
 
@@ -169,6 +231,7 @@ def summarize_run(records: list[dict], cases: Sequence[GoldCase] | None = None, 
         "constant_questions": constant,
         "latency": {"p50": seconds[len(seconds) // 2] if seconds else None,
                     "p95": seconds[int(0.95 * (len(seconds) - 1))] if seconds else None},
+        **({"llm": llm} if (llm := summarize_llm(records)) else {}),
         "cases": list(records),
     }
 
