@@ -156,7 +156,7 @@ class Pipeline:
         reading = self.coaching.reader.read(message or "", history)
         answer, context = self._respond(reading, history)
         composer = self.composer
-        # A follow-up answered from the guidance ("och vad betyder det för oss?") goes too, with the conversation;
+        # A follow-up answered from the guidance (what does that mean for us?) goes too, with the conversation;
         # an elaboration of a numbered question ("berätta mer om fråga 2") stays as the coach wrote it.
         rewritable = answer.kind in ("question", "initiative") or (answer.kind == "followup" and reading.question_ref is None)
         if composer is None or not rewritable or answer.coverage != "covered" or answer.refused or not answer.citations:
