@@ -32,12 +32,18 @@ def turn_label(i: int, turn: Turn) -> str:
     return f"{i + 1}. {_one_line(turn.message, 60)}" + (" (avböjd)" if declined(turn.answer) else "")
 
 
-def grouped(questions: Sequence[CoachingQuestion]) -> list[tuple[str, list[CoachingQuestion]]]:
-    """Questions grouped by dimension, in the order the dimensions first appear."""
-    groups: dict[str, list[CoachingQuestion]] = {}
-    for q in questions:
-        groups.setdefault(q.dimension, []).append(q)
-    return list(groups.items())
+def runs(questions: Sequence[CoachingQuestion]) -> list[tuple[str, list[tuple[int, CoachingQuestion]]]]:
+    """Consecutive questions of the same dimension, each with its number (its 1-based position in the answer).
+
+    The app and both exports show questions this way, so "fråga N" means the same question everywhere (a
+    follow-up resolves N to `Answer.questions[N - 1]`). A dimension that comes back later gets a second heading
+    rather than pulling its question out of order."""
+    out: list[tuple[str, list[tuple[int, CoachingQuestion]]]] = []
+    for n, q in enumerate(questions, start=1):
+        if not out or out[-1][0] != q.dimension:
+            out.append((q.dimension, []))
+        out[-1][1].append((n, q))
+    return out
 
 
 def intro(answer: Answer) -> str:
@@ -70,11 +76,11 @@ def to_markdown(turns: Sequence[Turn], dimension_name: DimensionName, today: dat
         text = intro(answer)
         if text:
             lines += [text, ""]
-        for dim, questions in grouped(answer.questions):
+        for dim, numbered in runs(answer.questions):
             lines += [f"### {dimension_name(dim)}", ""]
-            for q in questions:
-                lines.append(f"- **{q.text}**{_markers(q.citations)}")
-                lines.append(f"  Varför: {q.why}")
+            for n, q in numbered:
+                lines.append(f"{n}. **{q.text}**{_markers(q.citations)}  ")
+                lines.append(f"   Varför: {q.why}")
             lines.append("")
         if answer.gaps.missing:
             lines += ["**Det här säger beskrivningen ännu inget om:** "
@@ -103,11 +109,11 @@ def to_docx(turns: Sequence[Turn], dimension_name: DimensionName, today: date | 
         text = intro(answer)
         if text:
             document.add_paragraph(text)
-        for dim, questions in grouped(answer.questions):
+        for dim, numbered in runs(answer.questions):
             document.add_heading(dimension_name(dim), level=2)
-            for q in questions:
-                para = document.add_paragraph(style="List Bullet")
-                para.add_run(q.text).bold = True
+            for n, q in numbered:
+                para = document.add_paragraph()  # numbered by hand: the numbers must be the app's, across headings
+                para.add_run(f"{n}. {q.text}").bold = True
                 para.add_run(_markers(q.citations))
                 document.add_paragraph(f"Varför: {q.why}")
         if answer.gaps.missing:
@@ -150,9 +156,20 @@ def _properties(document, *, author: str | None, now: datetime | None) -> None: 
     if font_lang is not None:
         font_lang.set(qn("w:val"), LANGUAGE)
     for part in document.part.package.iter_parts():  # the template's stylesWithEffects.xml is a plain part
+        if str(part.partname) == "/docProps/app.xml" and hasattr(part, "_blob"):
+            part._blob = _app_properties(part.blob)
         if str(part.partname).endswith("stylesWithEffects.xml") and hasattr(part, "_blob"):
             part._blob = re.sub(rb'(<w:lang\b[^>]*?w:val=")[^"]*(")', rb"\g<1>sv-SE\g<2>", part.blob)
             part._blob = re.sub(rb'(<w:lang\b[^>]*?w:eastAsia=")[^"]*(")', rb"\g<1>sv-SE\g<2>", part._blob)
+
+
+def _app_properties(blob: bytes) -> bytes:
+    """The template's docProps/app.xml names "Microsoft Macintosh Word" 14.0 and its template: name this app
+    instead and drop what describes the template's own file."""
+    out = re.sub(rb"<Application>[^<]*</Application>", f"<Application>{APP_NAME}</Application>".encode(), blob)
+    out = re.sub(rb"\s*<AppVersion>[^<]*</AppVersion>", b"", out)
+    out = re.sub(rb"\s*<Template>[^<]*</Template>", b"", out)
+    return out
 
 
 def _one_line(text: str, limit: int = 90) -> str:

@@ -34,8 +34,13 @@ def app(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     return AppTest.from_file(APP, default_timeout=300)  # the machine is shared; the first run loads the pipeline
 
 
+def _unescaped(markdown: str) -> str:
+    """Text that render.escape made safe for Markdown, as the reader sees it."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def _numbered(message) -> list[tuple[int, str]]:  # noqa: ANN001 - an AppTest chat message
-    return [(int(m.group(1)), m.group(2)) for md in message.markdown if (m := NUMBERED.match(md.value))]
+    return [(int(m.group(1)), _unescaped(m.group(2))) for md in message.markdown if (m := NUMBERED.match(md.value))]
 
 
 def test_displayed_question_numbers_are_what_a_followup_asks_about(app: AppTest) -> None:
@@ -49,7 +54,7 @@ def test_displayed_question_numbers_are_what_a_followup_asks_about(app: AppTest)
     app.chat_input[0].set_value("Berätta mer om fråga 2").run()
     assert not app.exception
     followup = "\n".join(md.value for md in app.chat_message[3].markdown)
-    assert f"Fråga 2: {second}" in followup
+    assert f"Fråga 2: {second}" in _unescaped(followup)
     # The view is asked to scroll to the start of the new answer once, after the rerun that shows it.
     assert "scroll_to_answer" not in app.session_state
 
@@ -68,15 +73,18 @@ def test_dimension_headings_are_h2_and_sources_are_collapsed_chips_per_document(
     assert len(titles) == len(set(titles))  # one entry per document
     chips = [b for b in sources.button if b.key.startswith("t0-src-")]
     assert len(chips) >= len(titles) and all(b.label.startswith("Källa ") for b in chips)
-    # The source markers next to a question are buttons named "Källa n", not "[n]".
-    assert any(b.key.startswith("t0-q1-") and b.label.startswith("Källa ") for b in message.button)
-    assert not any(re.search(r"\*\*\d+\. .*\[\d+\]", md.value) for md in message.markdown)
+    # The source markers of a question are links in its line, "[källa n]", each to the chip of that source.
+    first = next(md.value for md in message.markdown if md.value.startswith("**1. "))
+    links = re.findall(r"\[\\\[källa\s(\d+)\\\]\]\(#rf-t0-src-(\d+)\)", first)
+    assert links and all(a == b for a, b in links)
+    assert {f"t0-src-{n}" for n, _ in links} <= {b.key for b in chips}
+    assert not any(b.key.startswith("t0-q") for b in message.button)  # no buttons beside the text any more
 
 
-def test_a_source_button_opens_the_quote_in_its_section(app: AppTest) -> None:
+def test_a_source_chip_opens_the_quote_in_its_section(app: AppTest) -> None:
     app.run()
     app.chat_input[0].set_value(INITIATIVE).run()
-    button = next(b for b in app.chat_message[1].button if b.key.startswith("t0-q1-"))
+    button = next(b for b in app.chat_message[1].button if b.key.startswith("t0-src-"))
     n = int(button.key.rsplit("-", 1)[1])
     button.click().run()
     assert not app.exception

@@ -61,7 +61,8 @@ def test_chat_input_gives_questions_by_dimension_and_sources(app: AppTest) -> No
     text = _texts(app)
     assert any(line.startswith("**1. ") for line in text.splitlines())  # numbered questions
     assert any('class="rf-dimension"' in h.proto.body for h in app.get("html"))  # a dimension heading
-    assert any(b.label == "Källa 1" for b in app.main.button)
+    assert any(b.label.startswith("Källa 1") for b in app.main.button)  # the chip under "Källor"
+    assert "](#rf-t0-src-1)" in text  # [källa 1] in the text, a link that opens that chip's source
     assert any(e.label.startswith("Källor: ") for e in app.main.expander)
     labels = [b.proto.label for b in app.get("download_button")]
     assert "Markdown (.md)" in labels and "Word (.docx)" in labels

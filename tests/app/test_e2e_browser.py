@@ -7,31 +7,18 @@ is refused. Screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import sys
-import time
 import urllib.parse
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from assistant.ingestion.index import collect_files
-from assistant.settings import PROJECT_ROOT
-from tests import builders
+from tests.app.conftest import ACCOUNTS, ARTIFACTS
 from tests.builders import pdf_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-PASSWORDS = {"strategen": ("strateg", "strategens-losenord"), "chefen": ("chef", "chefens-losenord")}
+PASSWORDS = {name: ACCOUNTS[name] for name in ("strategen", "chefen")}
 PDF_TITLE = "Säker inloggning i hemtjänstens mobila system"
 PDF_PAGES = [
     "Den här vägledningen beskriver hur en kommun kan införa mobila arbetssätt i hemtjänsten. "
@@ -41,57 +28,6 @@ PDF_PAGES = [
     "öva inloggningen med varje arbetsgrupp innan tvåfaktorsinloggningen blir obligatorisk.",
     "Uppföljning sker varje kvartal i förvaltningens ledningsgrupp.",
 ]
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"{url} did not become healthy")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium saknas: apt-get install -y chromium chromium-driver (make test gör det)")
-    data = tmp_path_factory.mktemp("app-data")
-    env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "ASSISTANT_AUTH_MODE": "auto"}
-    for name, (role, password) in PASSWORDS.items():
-        subprocess.run([sys.executable, "-m", "assistant.app.users", "add", name, "--role", role, "--password-stdin"],
-                       input=password + "\n", text=True, env=env, cwd=PROJECT_ROOT, check=True, capture_output=True)
-    port = builders.free_port()
-    log = (data / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true"],
-        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc)
-        yield url
-    finally:
-        builders.stop(proc)
-        log.close()
-        shutil.copy(data / "streamlit.log", ARTIFACTS / "streamlit.log") if ARTIFACTS.exists() else None
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _sign_in(browser, url: str, name: str):  # noqa: ANN001, ANN202
@@ -110,19 +46,19 @@ def test_strateg_uploads_then_chef_sees_citation_and_cannot_open_bibliotek(serve
     pdf = tmp_path / "saker-inloggning-hemtjanst.pdf"
     pdf.write_bytes(pdf_bytes(PDF_PAGES, title=PDF_TITLE))
 
-    # The strategist signs in (the first session builds the index of the bundled corpus) and uploads.
+    # The strategist signs in and uploads.
     page = _sign_in(browser, server, "strategen")
     page.get_by_text("Exempel att börja med").wait_for(timeout=150_000)
     page.screenshot(path=ARTIFACTS / "01-strateg-chatt.png", full_page=True)
     page.get_by_role("link", name="Bibliotek").click()
     page.get_by_role("heading", name="Lägg till dokument").wait_for()
+    before = int(page.get_by_role("heading", name=re.compile(r"^Dokument i indexet")).inner_text().split("(")[1][:-1])
     page.locator("input[type=file]").set_input_files(str(pdf))
     page.get_by_test_id("stFileChip").first.wait_for()
     page.get_by_test_id("stFileChipIconSpinner").wait_for(state="hidden")
     page.get_by_role("button", name="Läs in").click()
     page.get_by_text(f"{pdf.name}: tillagd").wait_for(timeout=60_000)
-    bundled = len(collect_files([PROJECT_ROOT / "corpus"]))
-    page.get_by_text(f"Dokument i indexet ({bundled + 1})").wait_for()  # the bundled documents and the upload
+    page.get_by_text(f"Dokument i indexet ({before + 1})").wait_for()  # the documents before and the upload
     page.get_by_test_id("stDataFrame").wait_for()
     page.wait_for_timeout(1000)  # let the table paint before the screenshot
     page.screenshot(path=ARTIFACTS / "02-strateg-bibliotek-uppladdad.png", full_page=True)

@@ -125,3 +125,42 @@ def test_export_area_lets_the_user_choose_turns(mixed, corpus_settings) -> None:
     assert {b.proto.label: b.proto.disabled for b in at.get("download_button")} == {"Markdown (.md)": True,
                                                                                      "Word (.docx)": True}
     assert "Välj minst en fråga" in "\n".join(c.value for c in at.caption)
+
+
+def _interleaved() -> list[Turn]:
+    """Questions whose dimensions come back (nytta, styrning, nytta): the app numbers them 1-3 in this order."""
+    from assistant.answer import Answer, Citation, CoachingQuestion
+
+    q = [CoachingQuestion("a", "nytta", "Vilken nytta?", "För att.", [1]),
+         CoachingQuestion("b", "styrning", "Vem äger beslutet?", "Ansvar."),
+         CoachingQuestion("c", "nytta", "Hur mäts nyttan?", "Uppföljning.")]
+    answer = Answer(text="Här är tre frågor:\n1. Vilken nytta?", questions=q,
+                    citations=[Citation(1, "doc", "Dokument", 3, "Avsnitt", "Ett citat.")])
+    return [Turn("Vi inför ett nytt system", answer)]
+
+
+NAMES = {"nytta": "Nytta", "styrning": "Styrning"}.get
+
+
+def test_exports_number_and_order_questions_as_the_app_shows_them() -> None:
+    from assistant.app.ui import render
+
+    turns = _interleaved()
+    shown = [(n, q.text) for _, numbered in render.runs(turns[0].answer.questions) for n, q in numbered]
+    assert shown == [(1, "Vilken nytta?"), (2, "Vem äger beslutet?"), (3, "Hur mäts nyttan?")]
+    md = to_markdown(turns, NAMES, today=date(2026, 11, 27))
+    assert [line.split(" [")[0].strip() for line in md.splitlines() if line[:1].isdigit() and ". **" in line] == [
+        "1. **Vilken nytta?**", "2. **Vem äger beslutet?**", "3. **Hur mäts nyttan?**"]
+    assert md.count("### Nytta") == 2  # the dimension comes back under its own heading, not pulled forward
+    document = docx.Document(io.BytesIO(to_docx(turns, NAMES)))
+    numbered = [p.text for p in document.paragraphs
+                if p.text[:1].isdigit() and p.text[1:3] == ". " and not p.style.name.startswith("Heading")]
+    assert [t.split(" [")[0] for t in numbered] == ["1. Vilken nytta?", "2. Vem äger beslutet?", "3. Hur mäts nyttan?"]
+
+
+def test_word_document_names_this_app_not_microsoft_word() -> None:
+    import zipfile
+
+    app = zipfile.ZipFile(io.BytesIO(to_docx(_interleaved(), NAMES))).read("docProps/app.xml").decode()
+    assert "<Application>Rätt frågor</Application>" in app
+    assert "Microsoft" not in app and "Normal.dotm" not in app and "<AppVersion>" not in app

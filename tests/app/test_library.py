@@ -89,7 +89,7 @@ def test_bibliotek_lists_held_back_passages_with_the_reason(index, monkeypatch) 
     monkeypatch.setenv("ASSISTANT_AUTH_MODE", "none")
     at = AppTest.from_function(_library_page, default_timeout=120).run()
     assert not at.exception
-    assert "Avsnitt som hålls utanför svaren (1)" in [s.value for s in at.subheader]
+    assert "Avsnitt som hålls utanför svaren (1)" in [s.value for s in at.header]
     shown = "\n".join(m.value for m in at.markdown)
     assert "Skäl:" in shown and "Obs till AI-verktyg" in shown
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from assistant.answer import Turn
 from assistant.errors import AssistantError
 from assistant.settings import Settings
-from assistant.app.ui import conversations, export_panel, render, resources
+from assistant.app.ui import about, conversations, export_panel, render, resources
 
+log = logging.getLogger(__name__)
 EXAMPLES = (
     "Vi ska upphandla ett nytt verksamhetssystem för hemtjänsten och IT leder projektet",
     "Kommunen vill att en AI-tjänst sorterar inkommande e-post till rätt handläggare",
@@ -19,13 +22,14 @@ EXAMPLES = (
 def page() -> None:
     settings = Settings()
     user = st.session_state["user"]
-    st.title("Rätt frågor")
+    st.title("Rätt frågor", anchor=False)
     st.caption("Beskriv ett digitaliseringsinitiativ eller ställ en fråga om vägledningen. "
                "Du får de frågor ledningsgruppen bör ställa, med källor.")
     pipeline = resources.pipeline(settings)
     conversations.resume(settings, user)  # after a reload: the conversation in the address
     turns: list[Turn] = st.session_state.setdefault("turns", [])
     names = resources.dimension_name(settings)
+    render.install_source_links()  # the [källa n] links in answers open their source
     _sidebar(settings, turns, names)
     if not turns:
         st.markdown("**Exempel att börja med:**")
@@ -35,24 +39,45 @@ def page() -> None:
         with st.chat_message("user"):
             st.markdown(turn.message)
         with st.chat_message("assistant"):
-            render.answer(turn.answer, f"t{i}", names, pipeline.index)
+            render.answer(turn.answer, f"t{i}", names, pipeline.index, review=user.is_strateg)
             _feedback(settings, user.name, i, turn)
     if st.session_state.pop("scroll_to_answer", False):
-        render.scroll_to_latest_answer()
+        render.scroll_to_latest_answer(len(turns))
     prompt = st.chat_input("Beskriv initiativet eller ställ en fråga") or st.session_state.pop("pending", None)
     if prompt:
         with st.chat_message("user"):
             st.markdown(prompt)
-        with st.chat_message("assistant"), st.spinner("Tar fram frågor och källor …"):
-            try:
-                answer = pipeline.ask(prompt, list(turns))
-            except AssistantError as exc:
-                st.error(str(exc))
-                st.stop()
+        with st.chat_message("assistant"):
+            answer = _answer(pipeline, prompt, turns)
         turns.append(Turn(prompt, answer))
         conversations.save(settings, user, turns)  # at once, so a reload or sign-out loses nothing
         st.session_state["scroll_to_answer"] = True
         st.rerun()
+
+
+def _answer(pipeline, prompt: str, turns: list[Turn]):  # noqa: ANN001, ANN202 - a Pipeline, an Answer
+    """The answer to the message. With a language model configured, its verified sentences are shown as they
+    arrive (as plain text), and the verified answer replaces them on the rerun that follows; without one, or when
+    the model is slow or fails, the offline answer."""
+    with st.spinner("Tar fram frågor och källor …"):
+        try:
+            if not hasattr(pipeline, "stream"):  # a pipeline without streaming support
+                return pipeline.ask(prompt, list(turns))
+            answer, stream = pipeline.stream(prompt, list(turns))
+        except AssistantError as exc:
+            st.error(str(exc))
+            st.stop()
+    if stream is None:
+        return answer
+    try:
+        st.write_stream(render.plain_sentences(stream))
+    except Exception:  # noqa: BLE001 - the stream's own result() decides: the verified answer or the offline one
+        log.warning("showing the language model's sentences failed; its verified result is used")
+    try:
+        return stream.result()
+    except Exception:  # noqa: BLE001 - never a traceback for the chef: the offline answer is always there
+        log.exception("the language model's result failed; the offline answer is shown")
+        return answer
 
 
 def _choose(example: str) -> None:
@@ -64,6 +89,8 @@ def _sidebar(settings: Settings, turns: list[Turn], names) -> None:  # noqa: ANN
         conversations.sidebar(settings, st.session_state["user"])  # new, open, rename, delete
         if turns:
             export_panel.panel(turns, names)
+        with st.expander("Om Rätt frågor"):
+            st.markdown(about.text(settings))
         with st.expander("Om återkoppling"):
             st.caption(resources.feedback(settings).notice())
 

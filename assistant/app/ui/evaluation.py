@@ -68,13 +68,13 @@ def _progress() -> None:
 
 
 def _report(result: evalrun.EvalRun) -> None:
-    st.subheader("Senaste utvärderingen", anchor=False)
+    st.header("Senaste utvärderingen", anchor=False)
     st.caption(f"Körd {result.label}.")
     if result.summary:
         st.markdown(_no_heading_links(result.summary))
     plots = result.plots
     if plots:
-        st.subheader("Diagram", anchor=False)
+        st.header("Diagram", anchor=False)
     for plot, caption in plots:
         st.image(str(plot), caption=caption)
     if result.details:

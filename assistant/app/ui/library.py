@@ -18,6 +18,10 @@ NOTICE = "library-notice"  # (kind, text) shown at the top of the page after a r
 PENDING = "library-replace"  # {file name: bytes} of changed files waiting for "Ersätt" or "Behåll"
 UPLOAD_TYPES = sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES)
 COLUMNS = ("Titel", "Fil", "Utgivare", "Datum", "Avsnitt", "Inläst", "Av")
+# Pixel widths that together (856 px) fit the main area of a 1366 px window with the sidebar open (about 900 px),
+# so no column hides behind horizontal scrolling; a wider area stretches them. Long titles and names are cut
+# with an ellipsis in the cell and shown whole in the form below the table.
+WIDTHS = {"Titel": 230, "Fil": 130, "Utgivare": 130, "Datum": 88, "Avsnitt": 68, "Inläst": 120, "Av": 90}
 
 
 def page() -> None:
@@ -57,7 +61,7 @@ def progress_text(done: int, ok: int, duplicates: int, total: int) -> str:
 
 
 def _upload(index, settings: Settings, by: str) -> None:  # noqa: ANN001
-    st.subheader("Lägg till dokument", anchor=False)
+    st.header("Lägg till dokument", anchor=False)
     with st.form("upload", clear_on_submit=True):
         files = st.file_uploader(f"Välj en eller flera filer ({SUPPORTED_TEXT}, högst {settings.max_file_mb:g} MB per fil)",
                                  type=UPLOAD_TYPES, accept_multiple_files=True)
@@ -128,21 +132,12 @@ def _shown(name: str) -> str:
 
 def _documents(index, settings: Settings) -> None:  # noqa: ANN001
     records = index.documents()
-    st.subheader(f"Dokument i indexet ({len(records)})", anchor=False)
+    st.header(f"Dokument i indexet ({len(records)})", anchor=False)
     if not records:
         st.info("Indexet är tomt. Läs in dokument ovan eller bygg om indexet.")
     else:
         st.dataframe(library.document_rows(records, settings), hide_index=True, width="stretch", column_order=COLUMNS,
-                     column_config={
-                         "Titel": st.column_config.TextColumn("Titel", width="large"),
-                         "Fil": st.column_config.TextColumn("Fil", width="medium"),
-                         "Utgivare": st.column_config.TextColumn("Utgivare", width="medium"),
-                         "Datum": st.column_config.TextColumn("Datum", width="small"),
-                         "Avsnitt": st.column_config.NumberColumn("Avsnitt", width="small",
-                                                                  help="Antal avsnitt (delar) i indexet"),
-                         "Inläst": st.column_config.TextColumn("Inläst", width="medium"),
-                         "Av": st.column_config.TextColumn("Inläst av", width="small"),
-                     })
+                     column_config={name: _column(name) for name in COLUMNS})
         by_id = {r.document_id: r for r in records}
         chosen = st.selectbox("Ändra eller ta bort ett dokument", list(by_id), index=None,
                               format_func=lambda d: by_id[d].title, placeholder="Välj dokument")
@@ -150,7 +145,7 @@ def _documents(index, settings: Settings) -> None:  # noqa: ANN001
             _edit(index, settings, by_id[chosen])
         _held_back(index, by_id)
     st.divider()
-    st.subheader("Bygg om indexet", anchor=False)
+    st.header("Bygg om indexet", anchor=False)
     st.caption("Läser in de medföljande dokumenten och alla uppladdade filer på nytt. Bara ändrade filer bearbetas.")
     if st.button("Bygg om indexet"):
         with st.spinner("Läser in på nytt …"):
@@ -162,12 +157,20 @@ def _documents(index, settings: Settings) -> None:  # noqa: ANN001
             st.error(f"{failed['path']}: {failed['reason']}")
 
 
+def _column(name: str):  # noqa: ANN202 - a Streamlit column config
+    if name == "Avsnitt":
+        return st.column_config.NumberColumn("Avsnitt", width=WIDTHS[name], help="Antal avsnitt (delar) i indexet")
+    if name == "Av":
+        return st.column_config.TextColumn("Av", width=WIDTHS[name], help="Inläst av")
+    return st.column_config.TextColumn(name, width=WIDTHS[name])
+
+
 def _held_back(index, by_id: dict) -> None:  # noqa: ANN001
     """Passages that speak to the assistant instead of about the work: listed with the reason, never used in answers."""
     held = index.held_back()
     if not held:
         return
-    st.subheader(f"Avsnitt som hålls utanför svaren ({len(held)})", anchor=False)
+    st.header(f"Avsnitt som hålls utanför svaren ({len(held)})", anchor=False)
     st.caption("De här avsnitten innehåller meningar som ser ut att ge assistenten instruktioner, till exempel "
                "”ignorera tidigare instruktioner” eller ”assistenten ska svara att …”. De används aldrig i svar "
                "eller skickas till en språkmodell. Är avsnittet ofarligt kan du skriva om meningen i källfilen och "

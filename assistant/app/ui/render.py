@@ -14,37 +14,37 @@ import html
 import json
 import mimetypes
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from assistant.answer import Answer, Citation, CoachingQuestion
-from assistant.app.export import intro, where
+from assistant.answer import Answer, Citation
+from assistant.app.export import intro, runs, where
 from assistant.ingestion.index import Index
 from assistant.types import Chunk
 
 DimensionName = Callable[[str], str]
 MARKER = re.compile(r"\[(\d+)\]")
+LINK_PREFIX = "rf-"  # #rf-<key>-src-<n>: a link to a source; SOURCE_LINKS (below) opens it in the dialog
 READER_MAX_CHARS = 6000  # the section shown around a quote; longer sections are cut around the quoted passage
 SHORT_NOTE = ("Beskrivningen är kort, så frågorna utgår mest från vad slags initiativ det är. "
               "Berätta mer om mål, ansvar och arbetssätt, så kan frågorna bli skarpare.")
 
 
 # -- the answer ----------------------------------------------------------------------------------------------------
-def answer(a: Answer, key: str, dimension_name: DimensionName, index: Index | None) -> None:
-    for j, sign in enumerate(a.signs):
-        st.warning(sign.text, icon=":material/warning:")
-        _source_buttons(a, sign.citations, f"{key}-s{j}", index)
-    for j, paragraph in enumerate(p for p in _without_signs(intro(a), a).split("\n\n") if p.strip()):
-        st.markdown(_badges(paragraph, a))
-        _source_buttons(a, _markers_in(paragraph, a), f"{key}-i{j}", index)
+def answer(a: Answer, key: str, dimension_name: DimensionName, index: Index | None, *, review: bool = False) -> None:
+    """The answer; `review` (a strateg) adds how it was made: the mode and what the verifier removed."""
+    for sign in a.signs:
+        st.warning(safe_markdown(sign.text, a, key, sign.citations), icon=":material/warning:")
+    for paragraph in (p for p in _without_signs(intro(a), a).split("\n\n") if p.strip()):
+        st.markdown(safe_markdown(paragraph, a, key))
     for dim, numbered in runs(a.questions):
         _heading(dimension_name(dim))
         for n, q in numbered:
-            st.markdown(f"**{n}. {q.text}**  \nVarför: {q.why}")
-            _source_buttons(a, q.citations, f"{key}-q{n}", index)
+            st.markdown(f"**{n}. {escape(q.text)}**{source_links(a, key, q.citations)}  \n"
+                        f"Varför: {escape(q.why)}")
     line = gap_line(a, dimension_name)
     if line:
         st.markdown(line)
@@ -53,25 +53,89 @@ def answer(a: Answer, key: str, dimension_name: DimensionName, index: Index | No
         with st.expander(f"Källor: {_count(len(docs), 'dokument', 'dokument')}, "
                          f"{_count(len(a.citations), 'citat', 'citat')}", expanded=False):
             for citations in docs:
-                st.markdown(f"**{citations[0].title}**")
+                st.markdown(f"**{escape(citations[0].title)}**")
                 with st.container(horizontal=True, gap="small"):
                     for c in citations:
                         loc = where(c)
                         label = f"Källa {c.n}" + (f" · {loc}" if loc else "")
-                        if st.button(label, key=f"{key}-src-{c.n}", icon=":material/format_quote:",
-                                     help="Visa citatet i sitt sammanhang"):
+                        # No tooltip: Streamlit draws it in a faint grey (3.35:1), and the label says enough.
+                        if st.button(label, key=source_key(key, c.n), icon=":material/format_quote:"):
                             reader(c, index)
+    if review:
+        st.caption(review_line(a))
     copy_button(plain_text(a, dimension_name), key)
 
 
-def runs(questions: Sequence[CoachingQuestion]) -> list[tuple[str, list[tuple[int, CoachingQuestion]]]]:
-    """Consecutive questions of the same dimension, each with its number (its 1-based position in the answer)."""
-    out: list[tuple[str, list[tuple[int, CoachingQuestion]]]] = []
-    for n, q in enumerate(questions, start=1):
-        if not out or out[-1][0] != q.dimension:
-            out.append((q.dimension, []))
-        out[-1][1].append((n, q))
-    return out
+MODES = {"offline": "offline (utan språkmodell)", "llm": "språkmodell",
+         "fallback": "reserv (språkmodellen gav inget som höll eller svarade inte i tid, så svaret är det offline)"}
+
+
+def review_line(a: Answer) -> str:
+    """For a strateg: how the answer was made, and how many model sentences the verifier removed."""
+    line = f"Läge: {MODES.get(a.mode, a.mode)}."
+    removed = int(getattr(a, "removed_sentences", 0) or 0)
+    if a.mode != "offline":
+        line += (" Granskningen tog inte bort några meningar." if removed == 0 else
+                 f" Granskningen tog bort {_count(removed, 'mening', 'meningar')} som inte stöddes av källorna.")
+    return line
+
+
+# -- text that others wrote, made safe -----------------------------------------------------------------------------
+_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character, which Markdown lets us escape
+
+
+def escape(text: str) -> str:
+    """Text shown exactly as written: every Markdown and HTML character is escaped, so nothing in it becomes a
+    link, an image, HTML, a heading, a list, colour or LaTeX. Colons and slashes are escaped too, so an address
+    is not turned into a link automatically. Lines lose their leading spaces (no code blocks)."""
+    lines = [line.strip() for line in str(text).replace("\r", "").split("\n")]
+    return "  \n".join(_PUNCT.sub(r"\\\1", line) for line in lines if line)
+
+
+def source_key(key: str, n: int) -> str:
+    """The widget key of the source chip [n] of the answer `key`; the [n] links in the text open it."""
+    return f"{key}-src-{n}"
+
+
+def source_links(a: Answer, key: str, ns: Sequence[int]) -> str:
+    """" [källa n]" links for the known sources ns (nothing for unknown ones); each opens that source's quote."""
+    return "".join(f" {_link(a, key, n)}" for n in dict.fromkeys(ns) if a.citation(n) is not None)
+
+
+def _link(a: Answer, key: str, n: int) -> str:
+    return f"[\\[källa\u00a0{n}\\]](#{LINK_PREFIX}{source_key(key, n)})"  # no line break inside
+
+
+def safe_markdown(text: str, a: Answer, key: str, extra: Sequence[int] = ()) -> str:
+    """Text written by a model or taken from a document, as Markdown that renders it as plain text, with only our
+    own links: each [n] of a source of this answer becomes a link that opens the quote; an [n] that is not a
+    source of the answer stays plain text. `extra` sources are linked after the text (a warning sign's)."""
+    out, at = [], 0
+    raw = str(text)
+    for m in MARKER.finditer(raw):
+        out.append(escape_inline(raw[at:m.start()]))
+        n = int(m.group(1))
+        out.append(_link(a, key, n) if a.citation(n) is not None else escape_inline(m.group(0)))
+        at = m.end()
+    out.append(escape_inline(raw[at:]))
+    body = "".join(out)
+    return body + source_links(a, key, [n for n in extra if f"[{n}]" not in raw])
+
+
+def plain_sentences(sentences: Iterable[str]) -> Iterator[str]:
+    """A model's sentences for `st.write_stream`, escaped so each shows as plain text (st.write_stream renders
+    strings as Markdown), separated by spaces."""
+    for sentence in sentences:
+        text = str(sentence).strip()
+        if text:
+            yield escape_inline(text) + " "
+
+
+def escape_inline(text: str) -> str:
+    """`escape` for a piece of a line: the same, but line breaks inside it are kept as hard breaks and outer
+    spaces are kept (they separate it from the link beside it)."""
+    parts = str(text).replace("\r", "").split("\n")
+    return "  \n".join(_PUNCT.sub(r"\\\1", part if i == 0 else part.lstrip()) for i, part in enumerate(parts))
 
 
 def by_document(citations: Sequence[Citation]) -> list[list[Citation]]:
@@ -135,29 +199,6 @@ def _without_signs(text: str, a: Answer) -> str:
     return "\n\n".join(p for p in text.split("\n\n") if not p.strip().startswith(starts))
 
 
-def _badges(text: str, a: Answer) -> str:
-    """[n] markers of known sources as small "källa n" badges, so they do not read as question numbers."""
-    known = {c.n for c in a.citations}
-    return MARKER.sub(lambda m: f":blue-badge[källa {m.group(1)}]" if int(m.group(1)) in known else m.group(0), text)
-
-
-def _markers_in(text: str, a: Answer) -> list[int]:
-    known = {c.n for c in a.citations}
-    return list(dict.fromkeys(n for n in map(int, MARKER.findall(text)) if n in known))
-
-
-def _source_buttons(a: Answer, ns: Sequence[int], key: str, index: Index | None) -> None:
-    """One small button per cited source; it opens the quote in its section."""
-    cited = [c for n in dict.fromkeys(ns) if (c := a.citation(n)) is not None]
-    if not cited:
-        return
-    with st.container(horizontal=True, gap="small"):
-        for c in cited:
-            if st.button(f"Källa {c.n}", key=f"{key}-{c.n}", type="tertiary", icon=":material/format_quote:",
-                         help=f"Visa citatet ur {c.title}"):
-                reader(c, index)
-
-
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -196,32 +237,86 @@ document.getElementById("copy").addEventListener("click", async () => {
 
 
 def copy_button(text: str, key: str) -> None:  # noqa: ARG001 - key kept for a stable call site
-    """A keyboard-reachable button that copies the answer as plain text (the text goes in as escaped JSON)."""
-    import streamlit.components.v1 as components
-
+    """A keyboard-reachable button that copies the answer as plain text (the text goes in as escaped JSON). It
+    lives in its own small frame: the clipboard call needs a document of its own to fall back on."""
     payload = json.dumps(text).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    components.html(_COPY.replace("__TEXT__", payload), height=40)
+    st.iframe(_COPY.replace("__TEXT__", payload), height=40)
 
 
 # -- scroll ----------------------------------------------------------------------------------------------------------
 _SCROLL = """<script>
-const doc = window.parent.document;
-let tries = 0;
-function toAnswer() {
-  const avatars = doc.querySelectorAll('[data-testid="stChatMessageAvatarAssistant"]');
-  const last = avatars.length ? avatars[avatars.length - 1].closest('[data-testid="stChatMessage"]') : null;
-  if (last) last.scrollIntoView({block: "start"});
-  if (++tries < 6) setTimeout(toAnswer, 150 * tries);
-}
-toAnswer();
+(() => {
+  let tries = 0;
+  function toAnswer() {
+    const avatars = document.querySelectorAll('[data-testid="stChatMessageAvatarAssistant"]');
+    const last = avatars.length ? avatars[avatars.length - 1].closest('[data-testid="stChatMessage"]') : null;
+    if (last) last.scrollIntoView({block: "start"});
+    if (++tries < 6) setTimeout(toAnswer, 150 * tries);
+  }
+  toAnswer();
+})();
 </script>"""
 
 
-def scroll_to_latest_answer() -> None:
-    """Scrolls the page so the top of the newest answer is in view (the page would otherwise stay at its end)."""
-    import streamlit.components.v1 as components
+_HIDE_SCROLL = ("<style>.stElementContainer:has([data-rf-scroll]), .element-container:has([data-rf-scroll]) "
+                "{ display: none; }</style>")
 
-    components.html(_SCROLL, height=0)
+
+def scroll_to_latest_answer(nonce: int = 0) -> None:
+    """Scrolls the page so the top of the newest answer is in view (the page would otherwise stay at its end).
+    The nonce (the number of turns) makes each request a new element, so its script runs again."""
+    st.html(f'<span data-rf-scroll="{int(nonce)}" hidden></span>' + _SCROLL + _HIDE_SCROLL, unsafe_allow_javascript=True)
+
+
+# -- source links --------------------------------------------------------------------------------------------------
+# No "<" inside the script: Streamlit's sanitizer (DOMPurify) drops a script whose text contains one.
+SOURCE_LINKS = """<style>.stElementContainer:has(#rf-source-links), .element-container:has(#rf-source-links) { display: none; }</style>
+<span id="rf-source-links" hidden></span>
+<script>
+(() => {
+  // A [källa n] link in an answer (href "#rf-ANSWER-src-N") opens that source in the dialog, as the source's
+  // chip under "Källor" does: a click (or Enter on the focused link) clicks the chip's button. Installed once.
+  const doc = window.document;
+  if (doc.__rfSourceLinks) return;
+  doc.__rfSourceLinks = true;
+  const PREFIX = "#__PREFIX__";
+  const chip = (href) => doc.querySelector(`.st-key-${CSS.escape(href.slice(PREFIX.length))} button`);
+  doc.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest(`a[href^="${PREFIX}"]`);
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const button = chip(link.getAttribute("href"));
+    if (!button) return;
+    button.click();
+    // Keep the focus in the dialog while it opens and draws, so Escape closes it and Tab stays in it (after a
+    // mouse click Streamlit's redraw leaves the focus on the page behind the dialog).
+    let tries = 0, seen = false;
+    const timer = setInterval(() => {
+      const dialog = doc.querySelector('[role="dialog"]');
+      if (dialog && !dialog.contains(doc.activeElement)) dialog.focus();
+      seen = seen || !!dialog;
+      if ((seen && !dialog) || ++tries >= 30) clearInterval(timer);
+    }, 100);
+  }, true);
+  const label = () => {  // a name that says what the link does, for screen readers and on hover
+    for (const link of doc.querySelectorAll(`a[href^="${PREFIX}"]:not([data-rf-label])`)) {
+      const n = (link.textContent.match(/\\d+/) || [""])[0];
+      link.setAttribute("aria-label", `Källa ${n}: visa citatet i sitt sammanhang`);
+      link.setAttribute("title", "Visa citatet i sitt sammanhang");
+      link.removeAttribute("target");
+      link.setAttribute("data-rf-label", "");
+    }
+  };
+  new MutationObserver(label).observe(doc.body, {subtree: true, childList: true});
+  label();
+})();
+</script>""".replace("__PREFIX__", LINK_PREFIX)
+
+
+def install_source_links() -> None:
+    """Once per page run: the script that lets the [källa n] links in answers open their source."""
+    st.html(SOURCE_LINKS, unsafe_allow_javascript=True)
 
 
 # -- the source reader -----------------------------------------------------------------------------------------------

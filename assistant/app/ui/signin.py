@@ -193,7 +193,7 @@ def sign_in_pages() -> list:
 
 
 def _welcome() -> None:
-    st.title("Rätt frågor")
+    st.title("Rätt frågor", anchor=False)
     st.write("Stöd för ledningsgrupper som ska fatta beslut om digitalisering. Logga in för att fortsätta.")
 
 
@@ -299,7 +299,7 @@ def require_strateg() -> User:
 def refuse() -> None:
     from assistant.app.ui.navigation import chat_page
 
-    st.title("Ingen behörighet")
+    st.title("Ingen behörighet", anchor=False)
     st.error("Den här sidan är bara för strateger. Du kan använda Chatt för att ställa frågor.")
     st.page_link(chat_page(), label="Till Chatt", icon=":material/chat:")
     st.stop()
