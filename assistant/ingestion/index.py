@@ -99,7 +99,10 @@ def _model_first(method: Callable) -> Callable:
     @functools.wraps(method)
     def loaded(self: Index, *args: object, **kwargs: object) -> object:
         if not self.write_lock.held:
-            self.embedder.warm_up()
+            try:
+                self.embedder.warm_up()
+            except AssistantError:
+                pass  # the write itself reports it, after what it checks first (e.g. an index built with another model)
         return method(self, *args, **kwargs)
 
     return loaded
