@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -48,41 +49,48 @@ class FeedbackStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.retention_days = retention_days
+        self._lock = threading.Lock()  # one connection shared by every session's thread: one statement at a time
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.executescript(SCHEMA)
         self.purge()
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
 
     def add(self, user: str, score: int, message: str, answer: Answer, comment: str = "",
             now: datetime | None = None) -> int:
         if score not in (0, 1):
             raise ValueError(f"score must be 0 or 1, got {score}")
         created = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
-        cur = self._db.execute(
-            "INSERT INTO feedback(created_at, user, score, comment, message, answer) VALUES (?, ?, ?, ?, ?, ?)",
-            (created, user, score, comment.strip(), message, json.dumps(answer.to_record(), ensure_ascii=False)),
-        )
-        return int(cur.lastrowid)
+        record = json.dumps(answer.to_record(), ensure_ascii=False)
+        with self._lock:  # lastrowid is the connection's last insert: no other thread's insert in between
+            cur = self._db.execute(
+                "INSERT INTO feedback(created_at, user, score, comment, message, answer) VALUES (?, ?, ?, ?, ?, ?)",
+                (created, user, score, comment.strip(), message, record),
+            )
+            return int(cur.lastrowid)
 
     def update(self, row_id: int, score: int | None = None, comment: str | None = None) -> None:
-        if score is not None:
-            self._db.execute("UPDATE feedback SET score = ? WHERE id = ?", (score, row_id))
-        if comment is not None:
-            self._db.execute("UPDATE feedback SET comment = ? WHERE id = ?", (comment.strip(), row_id))
+        with self._lock:
+            if score is not None:
+                self._db.execute("UPDATE feedback SET score = ? WHERE id = ?", (score, row_id))
+            if comment is not None:
+                self._db.execute("UPDATE feedback SET comment = ? WHERE id = ?", (comment.strip(), row_id))
 
     def rows(self) -> list[FeedbackRow]:
-        found = self._db.execute(
-            "SELECT id, created_at, user, score, comment, message, answer FROM feedback ORDER BY id"
-        ).fetchall()
+        with self._lock:
+            found = self._db.execute(
+                "SELECT id, created_at, user, score, comment, message, answer FROM feedback ORDER BY id"
+            ).fetchall()
         return [FeedbackRow(*r[:6], answer=Answer.from_record(json.loads(r[6]))) for r in found]
 
     def purge(self, now: datetime | None = None) -> int:
         """Delete rows older than the retention period; returns how many were deleted."""
         cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=self.retention_days)
-        cur = self._db.execute("DELETE FROM feedback WHERE created_at < ?", (cutoff.isoformat(timespec="seconds"),))
-        return cur.rowcount
+        with self._lock:
+            cur = self._db.execute("DELETE FROM feedback WHERE created_at < ?", (cutoff.isoformat(timespec="seconds"),))
+            return cur.rowcount
 
     def notice(self) -> str:
         """What is stored and for how long, in Swedish, for the app to show."""

@@ -60,11 +60,8 @@ def ingest_upload(index: Index, name: str, data: bytes, settings: Settings, by: 
                                 f"inläst {earlier.ingested_at.replace('T', ' ')[:16]}) med annat innehåll. "
                                 "Bekräfta om den nya versionen ska ersätta den.", earlier.document_id,
                                 needs_confirmation=True)
-        # The ledger records `settings.ingested_by`; the index is shared, so it is set only under the lock.
-        original = index.settings
-        index.settings = original.model_copy(update={"ingested_by": by})
-        try:
-            doc_id, outcome = index.ingest_bytes(name, data, settings.uploads_dir)
+        try:  # `by` is passed, never set on the index's settings: every session reads those
+            doc_id, outcome = index.ingest_bytes(name, data, settings.uploads_dir, by=by)
         except (ModelMismatchError, ConfigurationError):
             raise  # the whole index is unusable: the page's error boundary shows it
         except AssistantError as exc:
@@ -76,8 +73,6 @@ def ingest_upload(index: Index, name: str, data: bytes, settings: Settings, by: 
             log.exception("unexpected error ingesting the upload %s", shown)
             return UploadResult(shown, False, f"{shown} kunde inte läsas in på grund av ett oväntat fel. "
                                               "Detaljer finns i loggen.")
-        finally:
-            index.settings = original
     message = OUTCOME_SV.get(outcome, outcome)
     held = len(index.held_back(doc_id))
     if held:

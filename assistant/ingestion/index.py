@@ -242,8 +242,9 @@ class Index:
 
     @_model_first
     @_writes
-    def ingest_bytes(self, name: str, data: bytes, keep_dir: Path) -> tuple[str, str]:
-        """Ingest an upload. The file is kept under `keep_dir` only when it was accepted."""
+    def ingest_bytes(self, name: str, data: bytes, keep_dir: Path, by: str | None = None) -> tuple[str, str]:
+        """Ingest an upload. The file is kept under `keep_dir` only when it was accepted. `by` is recorded as
+        who ingested it (default: settings.ingested_by or the OS user); the shared settings are not changed."""
         self.check_model()
         check_upload_name(name)  # before anything is read or written: no '..', separators, NUL or overlong names
         self.screen_stored()
@@ -262,7 +263,7 @@ class Index:
         doc = LoadedDocument(**{**doc.__dict__, "source": str(target)})
         report = IngestReport()
         try:
-            outcome = self._write(doc, report, existing)
+            outcome = self._write(doc, report, existing, by=by)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -305,7 +306,8 @@ class Index:
         precheck_chunks(doc, self.settings)  # a cheap lower bound; the exact count is checked after chunking
         return self._write(doc, report, existing)
 
-    def _write(self, doc: LoadedDocument, report: IngestReport, existing: DocumentRecord | None) -> str:
+    def _write(self, doc: LoadedDocument, report: IngestReport, existing: DocumentRecord | None,
+               by: str | None = None) -> str:
         if existing is not None and existing.content_hash == doc.content_hash:
             report.unchanged.append(doc.document_id)
             return "unchanged"
@@ -331,7 +333,7 @@ class Index:
             content_hash=doc.content_hash,
             chunk_count=len(chunks),
             ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            ingested_by=self.settings.ingested_by or _current_user(),
+            ingested_by=by or self.settings.ingested_by or _current_user(),
             metadata=doc.metadata,
         )
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,9 +48,18 @@ CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id, ordinal);
 
 
 class Ledger:
+    """One SQLite connection, shared by every thread of the process (all sessions of a Streamlit server).
+
+    Every use of the connection, reads included, holds `_lock`, and a transaction holds it from BEGIN to COMMIT:
+    a reader on this connection would otherwise see a writer's uncommitted rows (a document without its chunks),
+    and two threads' statements would interleave on one connection. Every read returns materialised rows, never
+    a live cursor, so no lock is held between calls.
+    """
+
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self._lock = threading.RLock()  # re-entrant: a transaction's body calls get_meta/set_meta on this thread
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA foreign_keys = ON")
         self._db.execute("PRAGMA journal_mode = WAL")
@@ -59,82 +69,93 @@ class Ledger:
             self._db.execute("ALTER TABLE chunks ADD COLUMN held_back TEXT")
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
+
+    def _rows(self, sql: str, args: tuple | list = ()) -> list[tuple]:
+        """All rows of one query, read under the lock."""
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        with self._lock:  # held until COMMIT/ROLLBACK: no other thread uses the connection mid-transaction
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def get_meta(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
+        rows = self._rows("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
     def version(self) -> tuple[int, int]:
         """Changes whenever the ledger changes: commits by other connections (PRAGMA data_version, other
         processes included) and changes made on this connection (total_changes)."""
-        return int(self._db.execute("PRAGMA data_version").fetchone()[0]), self._db.total_changes
+        with self._lock:
+            return int(self._db.execute("PRAGMA data_version").fetchone()[0]), self._db.total_changes
 
     def documents(self) -> list[DocumentRecord]:
         """All documents, metadata decoded. Cached until the ledger changes (metadata can be large)."""
-        version = self.version()
-        cached = getattr(self, "_documents_cache", None)
-        if cached is not None and cached[0] == version:
-            return list(cached[1])
-        rows = self._db.execute(
-            "SELECT document_id, source, title, kind, content_hash, chunk_count, ingested_at, ingested_by, metadata "
-            "FROM documents ORDER BY document_id"
-        ).fetchall()
-        records = [DocumentRecord(*row[:8], metadata=json.loads(row[8])) for row in rows]
-        self._documents_cache = (version, records)
-        return list(records)
+        with self._lock:  # the version and the rows it stands for are read together
+            version = self.version()
+            cached = getattr(self, "_documents_cache", None)
+            if cached is not None and cached[0] == version:
+                return list(cached[1])
+            rows = self._db.execute(
+                "SELECT document_id, source, title, kind, content_hash, chunk_count, ingested_at, ingested_by, metadata "
+                "FROM documents ORDER BY document_id"
+            ).fetchall()
+            records = [DocumentRecord(*row[:8], metadata=json.loads(row[8])) for row in rows]
+            self._documents_cache = (version, records)
+            return list(records)
 
     def document(self, document_id: str) -> DocumentRecord | None:
-        row = self._db.execute(
+        rows = self._rows(
             "SELECT document_id, source, title, kind, content_hash, chunk_count, ingested_at, ingested_by, metadata "
             "FROM documents WHERE document_id = ?",
             (document_id,),
-        ).fetchone()
-        return DocumentRecord(*row[:8], metadata=json.loads(row[8])) if row else None
+        )
+        return DocumentRecord(*rows[0][:8], metadata=json.loads(rows[0][8])) if rows else None
 
     def has_documents(self) -> bool:
-        return self._db.execute("SELECT 1 FROM documents LIMIT 1").fetchone() is not None
+        return bool(self._rows("SELECT 1 FROM documents LIMIT 1"))
 
     def chunk_id_set(self) -> dict[str, str]:
         """Every chunk id → its document id (for the consistency check)."""
-        return dict(self._db.execute("SELECT id, document_id FROM chunks"))
+        return dict(self._rows("SELECT id, document_id FROM chunks"))
 
     def adopt(self, other: Path, meta: dict[str, str]) -> None:
         """Replace all documents, chunks and meta with those of another ledger file, in one transaction
         (the swap of a rebuild built aside). `meta` is set on top of the other ledger's meta."""
-        tables = {t: [r[1] for r in self._db.execute(f"PRAGMA table_info({t})")] for t in ("documents", "chunks", "meta")}
-        self._db.execute("ATTACH DATABASE ? AS aside", (str(other),))
-        try:
-            with self.transaction() as conn:
-                conn.execute("DELETE FROM chunks")
-                conn.execute("DELETE FROM documents")
-                conn.execute("DELETE FROM meta")
-                for table in ("documents", "chunks", "meta"):
-                    cols = ", ".join(tables[table])
-                    conn.execute(f"INSERT INTO main.{table} ({cols}) SELECT {cols} FROM aside.{table}")
-                conn.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(meta.items()))
-        finally:
-            self._db.execute("DETACH DATABASE aside")
+        with self._lock:
+            tables = {t: [r[1] for r in self._db.execute(f"PRAGMA table_info({t})")] for t in ("documents", "chunks", "meta")}
+            self._db.execute("ATTACH DATABASE ? AS aside", (str(other),))
+            try:
+                with self.transaction() as conn:
+                    conn.execute("DELETE FROM chunks")
+                    conn.execute("DELETE FROM documents")
+                    conn.execute("DELETE FROM meta")
+                    for table in ("documents", "chunks", "meta"):
+                        cols = ", ".join(tables[table])
+                        conn.execute(f"INSERT INTO main.{table} ({cols}) SELECT {cols} FROM aside.{table}")
+                    conn.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(meta.items()))
+            finally:
+                self._db.execute("DETACH DATABASE aside")
 
     def chunk_ids(self, document_id: str) -> list[str]:
-        rows = self._db.execute("SELECT id FROM chunks WHERE document_id = ? ORDER BY ordinal", (document_id,))
+        rows = self._rows("SELECT id FROM chunks WHERE document_id = ? ORDER BY ordinal", (document_id,))
         return [r[0] for r in rows]
 
     def chunk_count(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+        return int(self._rows("SELECT COUNT(*) FROM chunks")[0][0])
 
     def replace_document(self, conn: sqlite3.Connection, record: DocumentRecord, chunks: list[Chunk], tokens: list[list[str]]) -> None:
         conn.execute("DELETE FROM documents WHERE document_id = ?", (record.document_id,))
@@ -168,7 +189,9 @@ class Ledger:
         conn.execute("DELETE FROM documents WHERE document_id = ?", (document_id,))
 
     def all_chunks(self) -> Iterator[tuple[Chunk, list[str]]]:
-        rows = self._db.execute(
+        # Read whole under the lock (one consistent view; a cursor left open across yields would share the
+        # connection with other threads); decoded lazily.
+        rows = self._rows(
             "SELECT id, document_id, ordinal, text, title, start, end, content_hash, page, section, held_back, tokens "
             "FROM chunks ORDER BY document_id, ordinal"
         )
@@ -180,7 +203,7 @@ class Ledger:
         for start in range(0, len(ids), 500):
             batch = ids[start : start + 500]
             marks = ",".join("?" * len(batch))
-            rows = self._db.execute(
+            rows = self._rows(
                 f"SELECT id, document_id, ordinal, text, title, start, end, content_hash, page, section, held_back "
                 f"FROM chunks WHERE id IN ({marks})",
                 batch,
@@ -191,7 +214,7 @@ class Ledger:
 
     def screening_targets(self) -> Iterator[tuple[str, str, str | None]]:
         """(id, text, section) of every chunk, for screening them again with a new detector."""
-        yield from self._db.execute("SELECT id, text, section FROM chunks ORDER BY document_id, ordinal").fetchall()
+        yield from self._rows("SELECT id, text, section FROM chunks ORDER BY document_id, ordinal")
 
     def set_held_back(self, conn: sqlite3.Connection, reasons: dict[str, str | None]) -> None:
         conn.executemany("UPDATE chunks SET held_back = ? WHERE id = ?", [(r, cid) for cid, r in reasons.items()])
@@ -204,4 +227,4 @@ class Ledger:
         if document_id is not None:
             query += " AND document_id = ?"
             args = (document_id,)
-        return [Chunk(*row) for row in self._db.execute(query + " ORDER BY document_id, ordinal", args)]
+        return [Chunk(*row) for row in self._rows(query + " ORDER BY document_id, ordinal", args)]

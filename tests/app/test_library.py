@@ -33,6 +33,36 @@ def test_upload_is_kept_and_recorded_with_who_uploaded(index) -> None:  # noqa: 
     assert library.document_rows(index.documents(), settings)[0]["Källa"] == "uppladdad"
 
 
+def test_an_upload_never_changes_the_settings_other_sessions_read(index) -> None:  # noqa: ANN001
+    """Every session of a server reads the shared index's settings; an upload passes who uploaded instead of
+    setting it there, so a session reading them while the upload runs sees them as they were."""
+    import threading
+
+    settings = index.settings
+    seen_ids: set[int] = set()
+    seen_by: set[str | None] = set()
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            current = index.settings
+            seen_ids.add(id(current))
+            seen_by.add(current.ingested_by)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        data = pdf_bytes(["Sidan om samverkan mellan kommuner.", "Sidan om gemensam förvaltning av e-arkivet."])
+        result = library.ingest_upload(index, "samverkan.pdf", data, settings, by="strategen")
+    finally:
+        done.set()
+        watcher.join()
+    assert result.ok
+    assert index.ledger.document(result.document_id).ingested_by == "strategen"
+    assert index.settings is settings
+    assert seen_ids == {id(settings)} and seen_by == {None}
+
+
 def test_refused_upload_has_a_swedish_reason_and_changes_nothing(index) -> None:  # noqa: ANN001
     settings = index.settings
     library.ingest_upload(index, "forsta.pdf", pdf_bytes(["Ett dokument som redan finns i indexet."]), settings, "s")
