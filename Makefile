@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: setup index run test soak browser bench bench-ingest bench-answer bench-retrieval bench-engines eval eval-screening eval-swefaq corpus-formats corpus-check clean
+.PHONY: setup index run test soak browser bench bench-ingest bench-answer bench-retrieval bench-engines bench-load bench-load-browser eval eval-screening eval-swefaq corpus-formats corpus-check clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,17 @@ bench-retrieval: setup
 # bm25s against tantivy with the same channel terms.
 bench-engines: setup
 	$(PY) -m bench.engines
+
+# Many chefs at once against one shared Pipeline: 10, 25 and 50 chefs, p50/p95, errors, throughput.
+# More: make bench-load LOAD_ARGS="--passages 0,10000 --chefs 10,25,50,100 --think 4"
+LOAD_ARGS ?=
+bench-load: setup
+	$(PY) -m bench.load $(LOAD_ARGS)
+
+# The same with real browsers against one real Streamlit server: 5 Chromium contexts, Enter to answer shown.
+BROWSER_ARGS ?=
+bench-load-browser: setup browser
+	$(PY) -m bench.load_browser $(BROWSER_ARGS)
 
 eval: index
 	$(PY) -m evals --gold evals/gold --out evals/out/latest
