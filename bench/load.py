@@ -32,10 +32,10 @@ LIMIT_SECONDS = 2.0
 INITIATIVES = [
     "Vi ska byta ärendehanteringssystem i socialtjänsten under nästa år och vill att handläggarna är med från start",
     "Förvaltningen planerar digitala nyckellås i hemtjänsten för ungefär 600 brukare",
-    "Vi vill börja använda en AI-tjänst som sammanfattar inkomna synpunkter från invånare",
+    "Vi vill låta en språkmodell korta ned invånarnas synpunkter innan handläggaren läser dem",
     "Skolförvaltningen ska införa en gemensam lärplattform för alla grundskolor i kommunen",
     "Tre grannkommuner vill upphandla ett gemensamt e-arkiv och dela på förvaltningen",
-    "Vi flyttar e-post och dokument till en molntjänst och undrar hur vi hanterar sekretessen",
+    "Vi flyttar vår mejl och våra filer till ett molnbaserat kontorspaket och undrar hur sekretessen hanteras",
     "Byggnadsnämnden vill automatisera beslut om enklare bygglov",
     "Äldreomsorgen testar sensorer för nattillsyn på två särskilda boenden",
     "Kommunen ska ta fram en ny e-tjänst för ansökan om försörjningsstöd",
@@ -50,7 +50,7 @@ FOLLOW_UPS = ["Berätta mer om fråga {n}", "Kan du förklara fråga {n} lite n�
 QUESTIONS = [
     "Vem bör vara nyttoägare när flera förvaltningar berörs?",
     "Hur mycket ska facket och medarbetarna vara med när arbetssätt ändras?",
-    "Vad bör vi tänka på innan vi lägger personuppgifter i en molntjänst?",
+    "Vilka risker finns när personuppgifter hamnar hos en molnleverantör?",
     "Hur följer ledningsgruppen upp att nyttan faktiskt kommer?",
     "Vad kan vi göra för invånare som inte använder digitala kanaler?",
     "Vilka varningssignaler finns för att ett IT-projekt håller på att spåra ur?",
