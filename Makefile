@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: setup index run test soak browser bench bench-ingest bench-answer bench-retrieval bench-engines bench-load bench-load-browser eval eval-screening eval-swefaq corpus-formats corpus-check clean
+.PHONY: setup index run test soak browser postgres bench bench-ingest bench-answer bench-retrieval bench-engines bench-load bench-load-browser eval eval-screening eval-swefaq corpus-formats corpus-check clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,13 @@ browser:
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
 		else echo "Installera Chromium: sudo apt-get install -y chromium chromium-driver"; exit 1; fi; }
 
-test: setup browser
+# Debian's PostgreSQL for the shared-storage tests (a test starts its own throwaway server; nothing runs as a service).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+		else echo "Installera PostgreSQL: sudo apt-get install -y postgresql"; exit 1; fi; }
+
+test: setup browser postgres
 	$(PY) -m pytest
 
 # The long hardening run: at least 500 generated hostile files (tests/hardening), with counts printed.

@@ -45,6 +45,16 @@ class Settings(BaseSettings):
         None, description="Chroma server host; unset means an embedded PersistentClient under data_dir."
     )
     chroma_port: int = Field(8000, gt=0, lt=65536, description="Chroma server port.")
+    database_url: SecretStr | None = Field(
+        None,
+        description="PostgreSQL (SQLAlchemy URL, postgresql://user:password@host:5432/name) for the ledger, lexical "
+        "tokens, accounts, feedback, conversations and sign-in sessions, shared by several app servers; unset "
+        "means SQLite files under data_dir.",
+    )
+    database_poll_seconds: float = Field(
+        1.0, ge=0, le=60,
+        description="How often (at most) an app server asks the database whether the index changed elsewhere.",
+    )
     collection: str = Field(
         "ratt-fragor",
         pattern=r"^[a-zA-Z0-9._-]{3,512}$",

@@ -56,3 +56,22 @@ def corpus_copy(tmp_path: Path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(PROJECT_ROOT / "corpus", target)
     return target
+
+
+@pytest.fixture(scope="session")
+def postgres_server():  # noqa: ANN201 - a tests.postgres.PostgresServer
+    """A real PostgreSQL server for the session (Debian's package, started in a temporary folder)."""
+    from tests.postgres import PostgresServer
+
+    server = PostgresServer()
+    yield server
+    from assistant.storage import database
+
+    database.dispose_all()
+    server.stop()
+
+
+@pytest.fixture
+def database_url(postgres_server) -> str:  # noqa: ANN001
+    """The URL of a new, empty PostgreSQL database for this test."""
+    return postgres_server.create_database()
