@@ -100,8 +100,11 @@ def earlier_upload(index: Index, settings: Settings, name: str) -> DocumentRecor
 def reindex(index: Index, settings: Settings) -> IngestReport:
     """Re-read the bundled corpus and the uploads; only changed files are embedded again."""
     paths = [settings.corpus_dir] + ([settings.uploads_dir] if settings.uploads_dir.exists() else [])
+    # With a shared database, uploads made through other servers are in the ledger but their files are on those
+    # servers: only the bundled corpus is pruned then (an upload is removed with remove_document).
+    prune = [settings.corpus_dir] if settings.database_url is not None else True
     with _lock:
-        return index.ingest(paths, prune=True)
+        return index.ingest(paths, prune=prune)
 
 
 def remove_document(index: Index, settings: Settings, document_id: str) -> bool:

@@ -180,17 +180,20 @@ class Index:
     def ingest(
         self,
         paths: Iterable[Path],
-        prune: bool = False,
+        prune: bool | Iterable[Path] = False,
         on_file: Callable[[Path, str, str | None], None] | None = None,
         progress: bool = False,
         replace: bool = False,
     ) -> IngestReport:
         """Ingest files and folders. `on_file(path, outcome, reason)` is called per file. A file whose document id
-        the ledger holds for another (existing) source file is refused unless `replace`."""
+        the ledger holds for another (existing) source file is refused unless `replace`. `prune`: remove the
+        documents whose file is gone, among those under the given paths (True) or under these folders only (a
+        shared database also holds documents uploaded through other servers, whose files this one never sees)."""
         self.check_model()
         self.screen_stored()
         started = time.perf_counter()
         report = IngestReport()
+        paths = list(paths)
         files = collect_files(paths)
         seen: dict[str, Path] = {}
         iterator: Iterable[Path] = files
@@ -233,8 +236,10 @@ class Index:
                 continue
             on_file and on_file(path, outcome, None)
         if prune:
+            within = [Path(p).resolve() for p in (paths if prune is True else prune)]
             for record in self.ledger.documents():
-                if not Path(record.source).exists():
+                source = Path(record.source)
+                if any(source.is_relative_to(folder) for folder in within) and not source.exists():
                     self.remove(record.document_id)
                     report.removed.append(record.document_id)
         report.seconds = time.perf_counter() - started

@@ -155,6 +155,20 @@ def test_prune_drops_documents_whose_files_are_gone(docs: Path, open_index) -> N
     assert not gone & (ledger_ids | chroma_ids) and ledger_ids == chroma_ids
 
 
+def test_prune_looks_only_under_the_folders_it_is_given(docs: Path, tmp_path: Path, open_index) -> None:
+    # With a shared database, the ledger also holds documents uploaded through other servers, whose files this
+    # server never sees: pruning one folder must leave documents from elsewhere alone.
+    index = open_index()
+    elsewhere = tmp_path / "elsewhere"
+    builders.write(elsewhere / "annan.md", "# Annan\n\nEtt dokument som en annan server läste in.\n")
+    index.ingest([docs, elsewhere])
+    (elsewhere / "annan.md").unlink()
+    assert index.ingest([docs], prune=True).removed == []
+    assert index.ingest([docs, elsewhere], prune=[docs]).removed == []
+    assert "annan" in {d.document_id for d in index.documents()}
+    assert index.ingest([elsewhere], prune=True).removed == ["annan"]
+
+
 def test_remove_one_document(docs: Path, open_index) -> None:
     index = open_index()
     index.ingest([docs])
