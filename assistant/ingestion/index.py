@@ -34,7 +34,7 @@ from assistant.settings import Settings
 from assistant.text import content_tokens
 from assistant.types import Chunk, DocumentRecord, Hit, LoadedDocument
 from assistant.ingestion.vectorstore import VectorStore, chroma_client, reopened_client
-from assistant.ingestion.locking import WriteLock
+from assistant.ingestion.locking import write_lock_for
 from assistant.boundary import os_error_sv
 
 log = logging.getLogger(__name__)
@@ -121,8 +121,8 @@ class Index:
         self._lexical: LexicalIndex | None = None
         self._lexical_generation: int | None = None
         self._lexical_lock = threading.Lock()
-        # One writer at a time, across processes (see locking.py); readers never take it.
-        self.write_lock = WriteLock(settings.data_dir / ".write.lock", settings.write_lock_timeout_seconds)
+        # One writer at a time, across processes and servers (see locking.py); readers never take it.
+        self.write_lock = write_lock_for(settings)
 
     # -- state ---------------------------------------------------------
     @property

@@ -143,7 +143,7 @@ def check(index: Index, repair: bool = True, wait: bool = True) -> CheckReport:
     report = CheckReport(before=before, after=before)
     if before.clean or not repair:
         return report
-    lock = index.write_lock if wait else _no_wait(index)
+    lock = index.write_lock if wait else index.write_lock.with_timeout(0.0)
     try:
         with lock.hold():
             before = report.before = survey(index)  # again: a writer may have finished meanwhile
@@ -155,12 +155,6 @@ def check(index: Index, repair: bool = True, wait: bool = True) -> CheckReport:
         report.skipped_repair = "Ett annat program skriver till indexet just nu; reparationen hoppades över."
     log.info("index check: %s", report.counts())
     return report
-
-
-def _no_wait(index: Index):  # noqa: ANN202 - a WriteLock with no patience
-    from assistant.ingestion.locking import WriteLock
-
-    return WriteLock(index.write_lock.path, 0.0)
 
 
 def _repair(index: Index, found: Survey) -> int:
