@@ -25,7 +25,7 @@ from assistant.ingestion import screening
 from assistant.ingestion.chunking import chunk_document, index_text
 from assistant.ingestion.embedding import Embedder, file_sha256
 from assistant.errors import AssistantError, ConfigurationError, IngestError, ModelMismatchError
-from assistant.ingestion.ledger import Ledger
+from assistant.ingestion.ledger import open_ledger
 from assistant.ingestion.fusion import Ranking, fuse
 from assistant.ingestion.lexical import LexicalIndex
 from assistant.ingestion.loaders import SUPPORTED_SUFFIXES, check_upload_name, document_id_for
@@ -113,7 +113,7 @@ class Index:
                  collection: str | None = None) -> None:
         self.settings = settings
         self.embedder = embedder or Embedder(settings.embedding_model, settings.embedding_device, settings.embedding_batch_size)
-        self.ledger = Ledger(ledger_path or settings.ledger_path)
+        self.ledger = open_ledger(settings, ledger_path)
         self._collection = collection  # set only for a rebuild's aside index; otherwise the ledger names it
         self._client = None
         self._chroma_generation: int | None = None

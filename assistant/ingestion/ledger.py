@@ -1,4 +1,5 @@
-"""The SQLite ledger: what each document is, and the text of its chunks.
+"""The SQLite ledger: what each document is, and the text of its chunks (`open_ledger` picks it, or the
+PostgreSQL ledger in assistant/storage/ledger.py when ASSISTANT_DATABASE_URL is set).
 
 It is the record of what the index holds. Chunk texts and their lexical tokens
 live here too, so the lexical index can be rebuilt without re-reading files,
@@ -228,3 +229,13 @@ class Ledger:
             query += " AND document_id = ?"
             args = (document_id,)
         return [Chunk(*row) for row in self._rows(query + " ORDER BY document_id, ordinal", args)]
+
+
+def open_ledger(settings, path: Path | None = None):  # noqa: ANN001, ANN201 - Settings; a Ledger or SqlLedger
+    """The ledger the settings name: SQLite at `path` (an explicit path, e.g. a rebuild's aside ledger, is always
+    SQLite) or settings.ledger_path, or the shared PostgreSQL ledger when settings.database_url is set."""
+    if path is None and settings.database_url is not None:
+        from assistant.storage.ledger import SqlLedger
+
+        return SqlLedger(settings.database_url.get_secret_value(), settings.database_poll_seconds)
+    return Ledger(path or settings.ledger_path)

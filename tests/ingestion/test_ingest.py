@@ -52,12 +52,15 @@ def docs(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.fixture
-def open_index(make_settings: Callable[..., Settings], embedder: Embedder) -> Iterator[Callable[..., Index]]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def open_index(request: pytest.FixtureRequest, make_settings: Callable[..., Settings],
+               embedder: Embedder) -> Iterator[Callable[..., Index]]:
+    """Indexes on one ledger: SQLite files under data_dir, or a real PostgreSQL (ASSISTANT_DATABASE_URL)."""
     opened: list[Index] = []
+    shared = {"database_url": request.getfixturevalue("database_url")} if request.param == "postgresql" else {}
 
     def factory(**overrides: object) -> Index:
-        index = Index(make_settings(**overrides), embedder=embedder)
+        index = Index(make_settings(**{**shared, **overrides}), embedder=embedder)
         opened.append(index)
         return index
 

@@ -1,5 +1,6 @@
-"""The ledger is one SQLite connection shared by every session of a Streamlit server: read from many threads
-while another thread writes through the Index, it never fails and never shows a half-written document.
+"""The ledger is shared by every session of a Streamlit server (one SQLite connection, or PostgreSQL's pool when
+ASSISTANT_DATABASE_URL is set): read from many threads while another thread writes through the Index, it never
+fails and never shows a half-written document.
 
 Real components: the real Index (Chroma, the bundled embedding model), real Markdown files. A document's chunk
 rows and its record change in one transaction; a reader on the shared connection that ran inside that
@@ -14,6 +15,8 @@ import threading
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from assistant.ingestion.index import Index
 from assistant.settings import PROJECT_ROOT, Settings
 
@@ -22,7 +25,9 @@ WRITER_CYCLES = 6  # each: add one document, then remove it
 SOURCES = ["samverkan-mellan-kommuner.md", "medarbetare-mbl-och-arbetsmiljo.md", "valfardsteknik-i-hemtjansten.md"]
 
 
-def test_ledger_is_consistent_for_eight_readers_while_a_ninth_thread_writes(tmp_path: Path, embedder) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_ledger_is_consistent_for_eight_readers_while_a_ninth_thread_writes(backend: str, tmp_path: Path, embedder,
+                                                                            request: pytest.FixtureRequest) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shutil.copy(PROJECT_ROOT / "corpus" / "sju-fragor-for-nyttorealisering.md", corpus)
@@ -31,7 +36,10 @@ def test_ledger_is_consistent_for_eight_readers_while_a_ninth_thread_writes(tmp_
     for name in SOURCES:
         shutil.copy(PROJECT_ROOT / "corpus" / name, extra / name)
     # Small chunks: many rows per document, so a write transaction is long enough for readers to run inside it.
-    settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus, chunk_max_tokens=40)
+    # poll 0: version() reads the database every time, so "same version" below means "nothing committed between"
+    shared = ({"database_url": request.getfixturevalue("database_url"), "database_poll_seconds": 0}
+              if backend == "postgresql" else {})
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus, chunk_max_tokens=40, **shared)
     index = Index(settings, embedder=embedder)
     assert not index.ingest([corpus]).failed
     # Each writer document's chunk count, learned once: a document's content never changes here, so any complete
