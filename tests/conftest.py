@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from assistant.ingestion.embedding import Embedder
 from assistant.ingestion.index import Index
 from assistant.logging_setup import configure
 from assistant.settings import PROJECT_ROOT, Settings
+from tests import builders
 
 configure()
 
@@ -75,3 +79,37 @@ def postgres_server():  # noqa: ANN201 - a tests.postgres.PostgresServer
 def database_url(postgres_server) -> str:  # noqa: ANN001
     """The URL of a new, empty PostgreSQL database for this test."""
     return postgres_server.create_database()
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[int]:
+    """A real `chroma run` server on a free loopback port, with its data in tmp_path; yields the port."""
+    port = builders.free_port()
+    log = (tmp_path / "chroma.log").open("w")
+    chroma = Path(sys.executable).parent / "chroma"
+    process = subprocess.Popen(
+        [str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"chroma run stopped: {(tmp_path / 'chroma.log').read_text()[-2000:]}")
+            try:
+                chromadb.HttpClient(
+                    host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False)
+                ).heartbeat()
+                break
+            except Exception:  # noqa: BLE001 - not listening yet
+                if time.monotonic() > deadline:
+                    pytest.fail("chroma run did not answer within 60 s")
+                time.sleep(0.25)
+        yield port
+    finally:
+        builders.stop(process)
+        log.close()

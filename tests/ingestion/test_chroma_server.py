@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,39 +12,6 @@ from assistant.settings import Settings
 from tests import builders
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def chroma_server(tmp_path: Path) -> Iterator[int]:
-    port = builders.free_port()
-    log = (tmp_path / "chroma.log").open("w")
-    chroma = Path(sys.executable).parent / "chroma"
-    process = subprocess.Popen(
-        [str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"chroma run stopped: {(tmp_path / 'chroma.log').read_text()[-2000:]}")
-            try:
-                chromadb.HttpClient(
-                    host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False)
-                ).heartbeat()
-                break
-            except Exception:  # noqa: BLE001 - not listening yet
-                if time.monotonic() > deadline:
-                    pytest.fail("chroma run did not answer within 60 s")
-                time.sleep(0.25)
-        yield port
-    finally:
-        builders.stop(process)
-        log.close()
 
 
 def test_ingest_and_search_against_a_chroma_server(chroma_server: int, tmp_path: Path, embedder: Embedder) -> None:
