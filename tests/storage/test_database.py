@@ -116,3 +116,32 @@ def test_another_server_sees_an_ingest_after_its_poll_interval(database_url: str
     assert [r.document_id for r in other.documents()] == ["risk"]
     # A removed document is never shown, even from a snapshot built before the removal.
     assert all(h.chunk.document_id != "nytta" for h in other.search("nyttan ägs av chefen", k=3, mode="lexical"))
+
+
+def test_rebuild_metadata_and_screening_on_the_shared_ledger(database_url: str, tmp_path: Path, embedder) -> None:  # noqa: ANN001
+    from tests.ingestion.test_screening import HOSTILE
+
+    folder = tmp_path / "docs"
+    builders.write(folder / "nytta.md", "# Nytta\n\n## Ägarskap\n\nNyttan ägs av den chef som ansvarar för verksamheten.\n")
+    builders.write(folder / "kommentarer.md", HOSTILE)
+    settings = Settings(data_dir=tmp_path / "a", database_url=database_url, database_poll_seconds=0)
+    index = Index(settings, embedder=embedder)
+    assert sorted(index.ingest([folder]).added) == ["kommentarer", "nytta"]
+    held = index.held_back()
+    assert held and {c.document_id for c in held} == {"kommentarer"}
+    # A new detector version screens every stored chunk again, in one transaction on the database.
+    index.ledger.set_meta("screening", "en äldre version")
+    assert index.screen_stored() == len(held)
+    assert [c.id for c in index.held_back()] == [c.id for c in held]
+    # A rebuild is built aside (an SQLite ledger and a new Chroma collection) and adopted in one transaction.
+    before = index.ledger.version()[0]
+    report = index.rebuild([folder])
+    assert sorted(report.added) == ["kommentarer", "nytta"] and index.ledger.version()[0] > before
+    assert index.ledger.get_meta("collection") == index.collection_name() != settings.collection
+    assert index.check(repair=False).before.clean
+    assert [c.id for c in index.held_back()] == [c.id for c in held]
+    index.update_metadata("nytta", "Vem äger nyttan?", {"utgivare": "Testkommunen"})
+    other = Index(Settings(data_dir=tmp_path / "b", database_url=database_url), embedder=embedder)
+    record = other.ledger.document("nytta")
+    assert record.title == "Vem äger nyttan?" and record.metadata == {"utgivare": "Testkommunen"}
+    assert {c.title for c in other.chunks_of("nytta")} == {"Vem äger nyttan?"}
