@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from assistant.app.users import ADD_HINT, Account, AccountsFileError, AccountStore, Role
+from assistant.app.users import ADD_HINT, Account, AccountsFileError, Role, account_store
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def access(settings: Settings, oidc_configured: bool, bind_address: str | None) 
         return Access("none")
     if mode == "oidc" or (mode == "auto" and oidc_configured):
         return Access("oidc") if oidc_configured else Access("oidc", OIDC_MISSING)
-    store = AccountStore(settings.accounts_path)
+    store = account_store(settings)
     try:
         accounts = store.accounts()
     except AccountsFileError as exc:

@@ -9,6 +9,10 @@ retention period (ASSISTANT_CONVERSATION_RETENTION_DAYS) are deleted whenever th
 store is opened and on every save. Deletion is real: the rows are deleted with
 SQLite's secure_delete on (freed pages are overwritten with zeros), so the text
 is gone from the file, not just unlinked.
+
+With ASSISTANT_DATABASE_URL set, `SqlConversationStore` keeps the same rows in the
+shared PostgreSQL database instead (`open_conversations` picks); see its notice for
+what deletion means there.
 """
 
 from __future__ import annotations
@@ -24,8 +28,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from sqlalchemy import delete, func, insert, select, update
+
 from assistant.answer import Answer, Turn
+from assistant.app.stores import database_url
 from assistant.errors import AssistantError
+from assistant.storage import database, schema
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -98,6 +106,15 @@ def _private_file(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     os.chmod(path, 0o600)
+
+
+def _clean_title(title: str) -> str:
+    title = re.sub(r"\s+", " ", title).strip()
+    if not title:
+        raise AssistantError("Namnet får inte vara tomt.")
+    if len(title) > MAX_TITLE_CHARS:
+        raise AssistantError(f"Namnet får vara högst {MAX_TITLE_CHARS} tecken (det har {len(title)}).")
+    return title
 
 
 class ConversationStore:
@@ -177,11 +194,7 @@ class ConversationStore:
                             [Turn(m, Answer.from_record(json.loads(a))) for m, a in turns])
 
     def rename(self, owner: str, conversation_id: str, title: str) -> bool:
-        title = re.sub(r"\s+", " ", title).strip()
-        if not title:
-            raise AssistantError("Namnet får inte vara tomt.")
-        if len(title) > MAX_TITLE_CHARS:
-            raise AssistantError(f"Namnet får vara högst {MAX_TITLE_CHARS} tecken (det har {len(title)}).")
+        title = _clean_title(title)
         with self._lock:
             cur = self._db.execute("UPDATE conversations SET title = ? WHERE id = ? AND owner = ?",
                                    (title, conversation_id, owner))
@@ -221,3 +234,125 @@ class ConversationStore:
         return (f"Konversationer sparas i {self.retention_days} dagar efter det senaste meddelandet och raderas "
                 f"sedan automatiskt. De sparas på servern hos er organisation och kan vara allmänna handlingar. "
                 f"Bara du ser dina konversationer; tar du bort en är den borta för gott.")
+
+
+class SqlConversationStore:
+    """The same store in the database of ASSISTANT_DATABASE_URL, shared by every app server (thread-safe through
+    the engine's connection pool). Every query carries the owner, as in ConversationStore.
+
+    PostgreSQL has no secure_delete: a DELETE leaves the old row versions in the table's files until autovacuum
+    marks the space free and later writes reuse it (VACUUM FULL would rewrite the table, but it locks it and is
+    too heavy for every deletion). So a deleted conversation is gone for every query at once, but its text may
+    stay on the database server's disk (and in its backups) for a while; `notice` says so.
+    """
+
+    def __init__(self, url: str, retention_days: int) -> None:
+        if retention_days <= 0:
+            raise ValueError(f"retention_days must be > 0, got {retention_days}")
+        self.url = url
+        self.path = f"databasen {database.shown(url)}"  # where the rows are, for messages
+        self.retention_days = retention_days
+        self._engine = database.engine_for(url)
+        self.purge()
+
+    def _conn(self):  # noqa: ANN202 - a context manager giving a Connection in a transaction
+        return database.connection(self._engine, self.url)
+
+    def close(self) -> None:
+        """Nothing to close: the engine (one per process) is shared by the stores."""
+
+    def save(self, owner: str, conversation_id: str | None, turns: Sequence[Turn],
+             now: datetime | None = None) -> str:
+        """Store the turns not yet stored; returns the conversation's id (a new one if it is not the owner's).
+
+        As in ConversationStore, a conversation deleted meanwhile is stored again under a new id. The row is
+        locked (SELECT … FOR UPDATE) while its turns are counted and added, so two saves of one conversation,
+        also from two servers, do not write the same position twice.
+        """
+        if not turns:
+            raise ValueError("a conversation is saved after its first answer")
+        c, t = schema.conversations, schema.turns
+        stamp = _stamp(_now(now))
+        self.purge(now)
+        with self._conn() as conn:
+            found = None
+            if conversation_id:
+                found = conn.execute(select(c.c.id).where(c.c.id == conversation_id, c.c.owner == owner)
+                                     .with_for_update()).scalar()
+            if found is None:
+                conversation_id = secrets.token_urlsafe(12)
+                conn.execute(insert(c).values(id=conversation_id, owner=owner, title=title_for(turns[0].message),
+                                              created_at=stamp, updated_at=stamp))
+            stored = conn.execute(select(func.count()).select_from(t).where(t.c.conversation_id == conversation_id)
+                                  ).scalar_one()
+            new = list(enumerate(turns))[stored:]
+            if new:
+                conn.execute(insert(t), [
+                    {"conversation_id": conversation_id, "position": i, "created_at": stamp, "message": turn.message,
+                     "answer": json.dumps(turn.answer.to_record(), ensure_ascii=False)} for i, turn in new])
+                conn.execute(update(c).where(c.c.id == conversation_id).values(updated_at=stamp))
+        return conversation_id
+
+    def list(self, owner: str) -> list[Summary]:
+        """The owner's conversations, the most recently written first (then the most recently created)."""
+        c, t = schema.conversations, schema.turns
+        query = (select(c.c.id, c.c.title, c.c.created_at, c.c.updated_at, func.count(t.c.position))
+                 .select_from(c.outerjoin(t, t.c.conversation_id == c.c.id)).where(c.c.owner == owner)
+                 .group_by(c.c.id).order_by(c.c.updated_at.desc(), c.c.seq.desc()))
+        with self._conn() as conn:
+            rows = conn.execute(query).all()
+        return [Summary(r[0], r[1], _time(r[2]), _time(r[3]), r[4]) for r in rows]
+
+    def open(self, owner: str, conversation_id: str) -> Conversation | None:
+        """The conversation with its turns, or None if it does not exist or is someone else's."""
+        c, t = schema.conversations, schema.turns
+        with self._conn() as conn:
+            row = conn.execute(select(c.c.id, c.c.title, c.c.created_at, c.c.updated_at)
+                               .where(c.c.id == conversation_id, c.c.owner == owner)).first()
+            if row is None:
+                return None
+            found = conn.execute(select(t.c.message, t.c.answer).where(t.c.conversation_id == conversation_id)
+                                 .order_by(t.c.position)).all()
+        return Conversation(row[0], row[1], _time(row[2]), _time(row[3]),
+                            [Turn(m, Answer.from_record(json.loads(a))) for m, a in found])
+
+    def rename(self, owner: str, conversation_id: str, title: str) -> bool:
+        title = _clean_title(title)
+        c = schema.conversations
+        with self._conn() as conn:
+            done = conn.execute(update(c).where(c.c.id == conversation_id, c.c.owner == owner).values(title=title))
+        return done.rowcount == 1
+
+    def delete(self, owner: str, conversation_id: str) -> bool:
+        """Delete the conversation and its turns (ON DELETE CASCADE); False if there was none of the owner's.
+
+        No VACUUM here: in PostgreSQL it does not zero the old row versions either, and autovacuum frees them.
+        """
+        c = schema.conversations
+        with self._conn() as conn:
+            done = conn.execute(delete(c).where(c.c.id == conversation_id, c.c.owner == owner))
+        return done.rowcount == 1
+
+    def purge(self, now: datetime | None = None) -> int:
+        """Delete conversations last written to before the retention period; returns how many."""
+        c = schema.conversations
+        cutoff = _stamp(_now(now) - timedelta(days=self.retention_days))
+        with self._conn() as conn:
+            return conn.execute(delete(c).where(c.c.updated_at < cutoff)).rowcount
+
+    def notice(self) -> str:
+        """What is kept and for how long, in Swedish, for the app to show."""
+        return (f"Konversationer sparas i {self.retention_days} dagar efter det senaste meddelandet och raderas "
+                f"sedan automatiskt. De sparas i er organisations databas, som appens servrar delar, och kan vara "
+                f"allmänna handlingar. Bara du ser dina konversationer. Tar du bort en försvinner den direkt ur "
+                f"appen, men texten kan ligga kvar i databasens filer och säkerhetskopior tills utrymmet "
+                f"återanvänds.")
+
+
+def open_conversations(settings) -> ConversationStore | SqlConversationStore:  # noqa: ANN001 - a Settings
+    """The conversation store the settings name: the shared database if ASSISTANT_DATABASE_URL is set, else
+    data_dir/conversations.sqlite3."""
+    url = database_url(settings)
+    if url is not None:
+        return SqlConversationStore(url, settings.conversation_retention_days)
+    return ConversationStore(settings.conversations_path, settings.conversation_retention_days)

@@ -7,6 +7,10 @@ signing out ends it everywhere: a copied cookie stops working. Whoever the token
 names is looked up in the accounts file on every page load, so a removed account
 is refused and a changed role applies at once. No Streamlit here.
 OIDC uses Streamlit's own st.login session; development mode needs none.
+
+With ASSISTANT_DATABASE_URL set, `SqlSessionStore` keeps the sessions and the key
+(app_meta 'session_key') in that database, shared by every app server
+(`session_store_for` picks).
 """
 
 from __future__ import annotations
@@ -21,9 +25,14 @@ import threading
 import time
 from pathlib import Path
 
+from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
 from assistant.app.auth import User
+from assistant.app.stores import database_url
 from assistant.app.users import Account
 from assistant.errors import AssistantError
+from assistant.storage import database, schema
 
 COOKIE = "rf_session"
 KEY_BYTES = 32
@@ -103,11 +112,10 @@ class SessionStore:
         payload = f"{session_id}.{expires}"
         return f"{payload}.{self._mac(payload)}"
 
-    def resolve(self, token: str | None, now: float | None = None) -> str | None:
-        """The user name of a valid, unexpired, not signed-out token; None for anything else."""
+    def _signed(self, token: str | None, now: float) -> tuple[str, int] | None:
+        """(session id, expires) of a well-formed token with a valid signature that has not expired, else None."""
         if not token or len(token) > 256:
             return None
-        now = time.time() if now is None else now
         try:
             session_id, expires_text, mac = token.split(".")
             expires = int(expires_text)
@@ -117,6 +125,15 @@ class SessionStore:
             return None
         if not hmac.compare_digest(mac, self._mac(payload)) or expires <= now:
             return None
+        return session_id, expires
+
+    def resolve(self, token: str | None, now: float | None = None) -> str | None:
+        """The user name of a valid, unexpired, not signed-out token; None for anything else."""
+        now = time.time() if now is None else now
+        signed = self._signed(token, now)
+        if signed is None:
+            return None
+        session_id, expires = signed
         with self._lock:
             row = self._db.execute("SELECT user, expires_at FROM sessions WHERE id_hash = ?",
                                    (self._id_hash(session_id),)).fetchone()
@@ -140,6 +157,112 @@ class SessionStore:
         """End every session of a user (e.g. the account was removed); returns how many."""
         with self._lock:
             return self._db.execute("DELETE FROM sessions WHERE user = ?", (user,)).rowcount
+
+
+SESSION_KEY = "session_key"  # app_meta key: the signing key (hex) every app server shares
+
+
+def shared_key(url: str) -> bytes:
+    """The signing key kept in the database (created once, by whichever server comes first), so a token issued
+    by one app server is valid on all of them."""
+    meta = schema.app_meta
+    engine = database.engine_for(url)
+    with database.connection(engine, url) as conn:
+        conn.execute(pg_insert(meta).values(key=SESSION_KEY, value=secrets.token_bytes(KEY_BYTES).hex())
+                     .on_conflict_do_nothing(index_elements=[meta.c.key]))
+        value = conn.execute(select(meta.c.value).where(meta.c.key == SESSION_KEY)).scalar_one()
+    try:
+        key = bytes.fromhex(value)
+    except ValueError:
+        key = b""
+    if len(key) < KEY_BYTES:
+        raise AssistantError(
+            f"Sessionsnyckeln i databasen {database.shown(url)} (tabellen app_meta, nyckeln '{SESSION_KEY}') är "
+            f"ogiltig: den ska vara minst {KEY_BYTES} byte som hex. Ta bort raden så skapas en ny (alla får då "
+            f"logga in igen).")
+    return key
+
+
+class SqlSessionStore(SessionStore):
+    """Sessions in the database of ASSISTANT_DATABASE_URL, with the signing key from the same database: a sign-in
+    on one app server is valid on every other, and signing out on one ends it on all. Thread-safe through the
+    engine's connection pool."""
+
+    def __init__(self, url: str, key: bytes, hours: float) -> None:  # noqa: D107 - no SQLite file here
+        if hours <= 0:
+            raise ValueError(f"hours must be > 0, got {hours}")
+        self.url = url
+        self.path = f"databasen {database.shown(url)}"  # where the sessions are, for messages
+        self.hours = hours
+        self._key = key
+        self._engine = database.engine_for(url)
+
+    @classmethod
+    def from_settings(cls, settings) -> SqlSessionStore:  # noqa: ANN001 - a Settings
+        url = database_url(settings)
+        if url is None:
+            raise ValueError("SqlSessionStore needs ASSISTANT_DATABASE_URL")
+        return cls(url, shared_key(url), settings.session_hours)
+
+    def _conn(self):  # noqa: ANN202 - a context manager giving a Connection in a transaction
+        return database.connection(self._engine, self.url)
+
+    def close(self) -> None:
+        """Nothing to close: the engine (one per process) is shared by the stores."""
+
+    def issue(self, user: str, now: float | None = None) -> str:
+        """A new session for the user; returns the token for the cookie."""
+        t = schema.sessions
+        now = time.time() if now is None else now
+        expires = int(now + self.hours * 3600)
+        session_id = secrets.token_urlsafe(32)
+        with self._conn() as conn:
+            conn.execute(delete(t).where(t.c.expires_at <= now))
+            conn.execute(insert(t).values(id_hash=self._id_hash(session_id), user=user, created_at=now,
+                                          expires_at=expires))
+        payload = f"{session_id}.{expires}"
+        return f"{payload}.{self._mac(payload)}"
+
+    def resolve(self, token: str | None, now: float | None = None) -> str | None:
+        """The user name of a valid, unexpired, not signed-out token; None for anything else."""
+        t = schema.sessions
+        now = time.time() if now is None else now
+        signed = self._signed(token, now)
+        if signed is None:
+            return None
+        session_id, expires = signed
+        with self._conn() as conn:
+            row = conn.execute(select(t.c.user, t.c.expires_at).where(t.c.id_hash == self._id_hash(session_id))
+                               ).first()
+        if row is None or row[1] <= now or row[1] != expires:
+            return None
+        return row[0]
+
+    def revoke(self, token: str | None) -> None:
+        """End the session of this token on every server (sign-out); unknown or malformed tokens are ignored."""
+        if not token:
+            return
+        try:
+            id_hash = self._id_hash(token.split(".", 1)[0])
+        except UnicodeEncodeError:
+            return
+        t = schema.sessions
+        with self._conn() as conn:
+            conn.execute(delete(t).where(t.c.id_hash == id_hash))
+
+    def revoke_user(self, user: str) -> int:
+        """End every session of a user (e.g. the account was removed); returns how many."""
+        t = schema.sessions
+        with self._conn() as conn:
+            return conn.execute(delete(t).where(t.c.user == user)).rowcount
+
+
+def session_store_for(settings) -> SessionStore:  # noqa: ANN001 - a Settings
+    """The sessions the settings name: the shared database (and its key) if ASSISTANT_DATABASE_URL is set, else
+    data_dir/sessions.sqlite3 with the key in data_dir/session.key."""
+    if database_url(settings) is not None:
+        return SqlSessionStore.from_settings(settings)
+    return SessionStore.from_settings(settings)
 
 
 def restore(store: SessionStore, token: str | None, accounts: list[Account]) -> User | None:

@@ -5,6 +5,8 @@ or read from stdin with --password-stdin), `list`, `remove NAME`. The file is
 JSON under data_dir (ASSISTANT_ACCOUNTS_FILE to move it); it holds only salts
 and hashes, never a password. Once the file exists it stays, even when the last
 account is removed: an empty file means nobody can sign in, never "no sign-in".
+With ASSISTANT_DATABASE_URL set, the accounts are in that database instead
+(`SqlAccountStore`; `account_store` picks), shared by every app server.
 """
 
 from __future__ import annotations
@@ -23,10 +25,17 @@ import secrets
 import sys
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
+from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import SQLAlchemyError
+
+from assistant.app.stores import database_url
 from assistant.errors import AssistantError
+from assistant.storage import database, schema
 
 log = logging.getLogger(__name__)
 Role = Literal["chef", "strateg"]
@@ -111,6 +120,17 @@ def _parse(raw: object) -> list[Account]:
     return accounts
 
 
+def _new_account(name: str, role: str, password: str) -> Account:
+    """A checked account with a fresh hash; AssistantError (Swedish) for a bad name, role or short password."""
+    if not _NAME_RE.match(name):
+        raise AssistantError(f"Ogiltigt användarnamn '{name}': använd bokstäver, siffror, punkt, @, - eller _.")
+    if role not in ROLES:
+        raise AssistantError(f"Okänd roll '{role}'. Välj chef eller strateg.")
+    if len(password) < MIN_PASSWORD:
+        raise AssistantError(f"Lösenordet måste ha minst {MIN_PASSWORD} tecken.")
+    return Account(name, role, hash_password(password))  # type: ignore[arg-type]
+
+
 class AccountStore:
     """The accounts file. Each change rewrites it atomically under a lock."""
 
@@ -149,13 +169,7 @@ class AccountStore:
         return next((a for a in self.accounts() if a.name == name), None)
 
     def add(self, name: str, role: str, password: str) -> Account:
-        if not _NAME_RE.match(name):
-            raise AssistantError(f"Ogiltigt användarnamn '{name}': använd bokstäver, siffror, punkt, @, - eller _.")
-        if role not in ROLES:
-            raise AssistantError(f"Okänd roll '{role}'. Välj chef eller strateg.")
-        if len(password) < MIN_PASSWORD:
-            raise AssistantError(f"Lösenordet måste ha minst {MIN_PASSWORD} tecken.")
-        account = Account(name, role, hash_password(password))  # type: ignore[arg-type]
+        account = _new_account(name, role, password)
         with self._locked():
             others = [a for a in self.accounts() if a.name != name]
             self._write([*others, account])
@@ -213,6 +227,120 @@ class AccountStore:
         tmp.replace(self.path)
 
 
+ACCOUNTS_CREATED = "accounts_created"  # app_meta key: set by the first account ever added, never removed
+
+
+class SqlAccountStore:
+    """The accounts in the database of ASSISTANT_DATABASE_URL, shared by every app server and the command line.
+
+    `exists` is true once an account was ever added (a flag in app_meta that stays), so removing the last account
+    keeps sign-in closed exactly as the file does. Every change is one statement in its own transaction, atomic
+    in PostgreSQL: an upsert (INSERT … ON CONFLICT DO UPDATE) to add or change, a DELETE to remove, and for the
+    hash upgrade an UPDATE that only matches while the row is still the one that was verified. Two servers or
+    the command line therefore never lose each other's changes. A database that cannot be used gives
+    AccountsFileError (Swedish), like an unreadable file: nobody signs in until it works again.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.path = f"databasen {database.shown(url)}"  # where the accounts are, for messages
+        self._engine: Engine | None = None
+
+    @contextlib.contextmanager
+    def _conn(self) -> Iterator[Connection]:
+        try:
+            if self._engine is None:
+                self._engine = database.engine_for(self.url)
+            with database.connection(self._engine, self.url) as conn:
+                yield conn
+        except database.DatabaseUnavailable as exc:
+            raise AccountsFileError(f"Kontona går inte att läsa, så ingen kan logga in förrän databasen fungerar "
+                                    f"igen. {exc}") from exc
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or type(exc).__name__).strip().splitlines()[0][:300]
+            raise AccountsFileError(f"Kontona i {self.path} går inte att läsa eller ändra ({reason}). Ingen kan "
+                                    f"logga in förrän det är rättat; kör `python -m assistant.storage upgrade` "
+                                    f"om tabellerna saknas.") from exc
+
+    def exists(self) -> bool:
+        """Whether an account was ever added here (removing the last one does not reopen sign-in)."""
+        meta = schema.app_meta
+        with self._conn() as conn:
+            return conn.execute(select(meta.c.key).where(meta.c.key == ACCOUNTS_CREATED)).first() is not None
+
+    def accounts(self) -> list[Account]:
+        """All accounts by name; AccountsFileError (Swedish) if the database cannot be read."""
+        t = schema.accounts
+        with self._conn() as conn:
+            rows = conn.execute(select(t.c.name, t.c.role, t.c.password).order_by(t.c.name)).all()
+        for name, role, _ in rows:
+            if role not in ROLES:
+                raise AccountsFileError(f"Kontot '{name}' i {self.path} har den okända rollen '{role}'. Ingen kan "
+                                        f"logga in förrän det är rättat: lägg till kontot igen med `{ADD_HINT}`.")
+        return [Account(*row) for row in rows]
+
+    def get(self, name: str) -> Account | None:
+        t = schema.accounts
+        with self._conn() as conn:
+            row = conn.execute(select(t.c.name, t.c.role, t.c.password).where(t.c.name == name)).first()
+        if row is None:
+            return None
+        if row[1] not in ROLES:
+            raise AccountsFileError(f"Kontot '{name}' i {self.path} har den okända rollen '{row[1]}'.")
+        return Account(*row)
+
+    def add(self, name: str, role: str, password: str) -> Account:
+        account = _new_account(name, role, password)
+        t, meta = schema.accounts, schema.app_meta
+        upsert = pg_insert(t).values(name=account.name, role=account.role, password=account.password)
+        upsert = upsert.on_conflict_do_update(index_elements=[t.c.name], set_={
+            "role": upsert.excluded.role, "password": upsert.excluded.password})
+        with self._conn() as conn:
+            conn.execute(upsert)
+            conn.execute(pg_insert(meta).values(key=ACCOUNTS_CREATED, value=datetime.now(timezone.utc).isoformat(
+                timespec="seconds")).on_conflict_do_nothing(index_elements=[meta.c.key]))
+        return account
+
+    def remove(self, name: str) -> bool:
+        t = schema.accounts
+        with self._conn() as conn:
+            return conn.execute(delete(t).where(t.c.name == name)).rowcount == 1
+
+    def verify(self, name: str, password: str) -> Account | None:
+        """The account if the password is right; an old-parameter hash is upgraded on the way."""
+        account = self.get(name.strip())
+        if account is None:
+            hash_password(password)  # same work either way, so timing does not reveal which names exist
+            return None
+        if not check_password(password, account.password):
+            return None
+        if needs_rehash(account.password):
+            self._upgrade(account, password)
+        return account
+
+    def _upgrade(self, account: Account, password: str) -> None:
+        upgraded = hash_password(password)
+        t = schema.accounts
+        try:
+            with self._conn() as conn:
+                # Only if nobody changed the account meanwhile (a new password or role from the command line).
+                done = conn.execute(update(t).where(t.c.name == account.name, t.c.role == account.role,
+                                                    t.c.password == account.password).values(password=upgraded))
+        except AccountsFileError:  # the person still gets in; the upgrade is tried again next time
+            log.warning("could not upgrade the password hash of %s in %s", account.name, self.path, exc_info=True)
+            return
+        if done.rowcount == 1:
+            log.info("password hash of %s upgraded to scrypt N=%d r=%d p=%d", account.name, SCRYPT_N, SCRYPT_R,
+                     SCRYPT_P)
+
+
+def account_store(settings) -> AccountStore | SqlAccountStore:  # noqa: ANN001 - a Settings
+    """The accounts the settings name: the shared database if ASSISTANT_DATABASE_URL is set, else the accounts
+    file (ASSISTANT_ACCOUNTS_FILE, by default data_dir/accounts.json)."""
+    url = database_url(settings)
+    return SqlAccountStore(url) if url is not None else AccountStore(settings.accounts_path)
+
+
 def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
@@ -222,11 +350,12 @@ def _read_password(args: argparse.Namespace) -> str:
     return first
 
 
-def _no_accounts_note(store: AccountStore) -> str:
+def _no_accounts_note(store: AccountStore | SqlAccountStore) -> str:
     if store.exists():
         return (f"Inga konton i {store.path}. Ingen kan logga in i appen förrän ett konto läggs till med "
                 f"`{ADD_HINT}`.")
-    return (f"Inga konton ännu ({store.path} finns inte). Appen körs då i utvecklingsläge utan inloggning, men "
+    where = f"i {store.path}" if isinstance(store, SqlAccountStore) else f"({store.path} finns inte)"
+    return (f"Inga konton ännu {where}. Appen körs då i utvecklingsläge utan inloggning, men "
             f"bara när den lyssnar på 127.0.0.1 (som med `make run`) eller med ASSISTANT_AUTH_MODE=none.")
 
 
@@ -270,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     rm = sub.add_parser("remove", help="Ta bort ett konto.")
     rm.add_argument("name")
     args = parser.parse_args(argv)
-    store = AccountStore(Settings().accounts_path)
+    store = account_store(Settings())  # the database is first reached inside the try below
     try:
         if args.command == "add":
             store.accounts()  # a broken file is reported before a password is asked for

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 from datetime import datetime, timedelta
 
 import streamlit as st
 
 from assistant.answer import Turn
 from assistant.app.auth import User
-from assistant.app.conversations import ConversationStore, Summary
+from assistant.app.conversations import ConversationStore, SqlConversationStore, Summary, open_conversations
+from assistant.app.stores import STORE_ERRORS, location
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 
@@ -30,14 +30,13 @@ _ID, _TURNS, _UNSAVED, _ASK = "conversation_id", "turns", "conversation_unsaved"
 
 
 @st.cache_resource(show_spinner=False)
-def _store(path: str, retention_days: int) -> ConversationStore:
-    from pathlib import Path
-
-    return ConversationStore(Path(path), retention_days)
+def _store(where: str, retention_days: int, _settings: Settings) -> ConversationStore | SqlConversationStore:
+    return open_conversations(_settings)
 
 
-def store(settings: Settings) -> ConversationStore:
-    found = _store(str(settings.conversations_path), settings.conversation_retention_days)
+def store(settings: Settings) -> ConversationStore | SqlConversationStore:
+    """The conversation store (SQLite under data_dir, or the shared database), one per file or database URL."""
+    found = _store(location(settings, settings.conversations_path), settings.conversation_retention_days, settings)
     found.purge()
     return found
 
@@ -65,7 +64,7 @@ def resume(settings: Settings, user: User) -> None:
 def _load(settings: Settings, user: User, conversation_id: str) -> bool:
     try:
         found = store(settings).open(user.owner, conversation_id)
-    except (sqlite3.Error, OSError):
+    except STORE_ERRORS:
         log.exception("could not open a conversation")
         st.toast("Konversationen gick inte att öppna just nu. Försök igen om en stund.")
         return False
@@ -82,7 +81,7 @@ def save(settings: Settings, user: User, turns: list[Turn]) -> None:
     """Right after an answer: store the new turn (the first one creates the conversation)."""
     try:
         conversation_id = store(settings).save(user.owner, st.session_state.get(_ID), turns)
-    except (sqlite3.Error, OSError):
+    except STORE_ERRORS:
         log.exception("could not save a conversation of %s", user.owner)
         st.session_state[_UNSAVED] = True
         return
@@ -139,7 +138,7 @@ def _delete(settings: Settings, user: User, conversation_id: str) -> None:
     st.session_state.pop(_ASK, None)
     try:
         store(settings).delete(user.owner, conversation_id)
-    except (sqlite3.Error, OSError):
+    except STORE_ERRORS:
         log.exception("could not delete a conversation of %s", user.owner)
         st.toast("Konversationen gick inte att ta bort just nu. Försök igen om en stund.")
         return
@@ -155,7 +154,7 @@ def _rename(settings: Settings, user: User, conversation_id: str) -> None:
     except AssistantError as exc:
         st.session_state["conversation-rename-error"] = str(exc)
         return
-    except (sqlite3.Error, OSError):
+    except STORE_ERRORS:
         log.exception("could not rename a conversation of %s", user.owner)
         st.session_state["conversation-rename-error"] = "Namnet gick inte att spara just nu. Försök igen om en stund."
         return
@@ -182,7 +181,7 @@ def sidebar(settings: Settings, user: User) -> None:
         no.button("Avbryt", key="conversation-stay", on_click=_cancel)
     try:
         summaries = store(settings).list(user.owner)
-    except (sqlite3.Error, OSError):
+    except STORE_ERRORS:
         log.exception("could not list the conversations of %s", user.owner)
         st.error("Dina sparade konversationer gick inte att visa just nu.")
         summaries = []
@@ -198,7 +197,10 @@ def sidebar(settings: Settings, user: User) -> None:
             with st.expander(f"Äldre konversationer ({len(summaries) - SHOWN})"):
                 for summary in summaries[SHOWN:]:
                     _entry(settings, user, summary, summary.id == current)
-    st.caption(store(settings).notice())
+    try:
+        st.caption(store(settings).notice())
+    except STORE_ERRORS:  # the list above already says the store cannot be reached
+        log.warning("could not reach the conversation store for its notice")
 
 
 def _entry(settings: Settings, user: User, summary: Summary, current: bool) -> None:

@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from assistant.app.feedback import FeedbackStore
+from assistant.app.feedback import FeedbackStore, SqlFeedbackStore, open_feedback
+from assistant.app.stores import location
 from assistant.ingestion.index import Index
 from assistant.settings import Settings
 
@@ -79,14 +80,13 @@ def pipeline(settings: Settings):  # noqa: ANN201 - a Pipeline
 
 
 @st.cache_resource(show_spinner=False)
-def _feedback(path: str, retention_days: int) -> FeedbackStore:
-    from pathlib import Path
-
-    return FeedbackStore(Path(path), retention_days)
+def _feedback(where: str, retention_days: int, _settings: Settings) -> FeedbackStore | SqlFeedbackStore:
+    return open_feedback(_settings)
 
 
-def feedback(settings: Settings) -> FeedbackStore:
-    store = _feedback(str(settings.feedback_path), settings.feedback_retention_days)
+def feedback(settings: Settings) -> FeedbackStore | SqlFeedbackStore:
+    """The feedback store (SQLite under data_dir, or the shared database), one per file or database URL."""
+    store = _feedback(location(settings, settings.feedback_path), settings.feedback_retention_days, settings)
     store.purge()
     return store
 

@@ -8,7 +8,6 @@ account is signed out and a changed role applies at once.
 from __future__ import annotations
 
 import logging
-import sqlite3
 
 import streamlit as st
 from streamlit import config
@@ -16,7 +15,8 @@ from streamlit import config
 from assistant.app import auth, sessions
 from assistant.app.auth import Access, User, dev_user, oidc_user
 from assistant.app.throttle import SignInThrottle
-from assistant.app.users import AccountsFileError, AccountStore
+from assistant.app.stores import STORE_ERRORS, location
+from assistant.app.users import AccountsFileError, account_store
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 
@@ -61,7 +61,7 @@ def current_user(settings: Settings) -> User | None:
         user = _oidc(settings) if st.user.is_logged_in else None
     else:
         try:
-            accounts = AccountStore(settings.accounts_path).accounts()
+            accounts = account_store(settings).accounts()
             if previous is None:  # a reload: the session cookie, if any, stands for the user
                 previous = _from_cookie(settings, accounts)
             user = auth.account_user(previous, accounts)
@@ -85,14 +85,14 @@ def current_user(settings: Settings) -> User | None:
 
 
 @st.cache_resource(show_spinner=False)
-def _session_store(path: str, key_path: str, hours: float) -> sessions.SessionStore:
-    from pathlib import Path
-
-    return sessions.SessionStore(Path(path), sessions.load_key(Path(key_path)), hours)
+def _session_store(where: str, key_path: str, hours: float, _settings: Settings) -> sessions.SessionStore:
+    return sessions.session_store_for(_settings)
 
 
 def session_store(settings: Settings) -> sessions.SessionStore:
-    return _session_store(str(settings.sessions_path), str(settings.session_key_path), settings.session_hours)
+    """The sign-in sessions (SQLite under data_dir, or the shared database with its shared key)."""
+    return _session_store(location(settings, settings.sessions_path), str(settings.session_key_path),
+                          settings.session_hours, settings)
 
 
 def _from_cookie(settings: Settings, accounts: list) -> User | None:
@@ -101,7 +101,7 @@ def _from_cookie(settings: Settings, accounts: list) -> User | None:
         return None
     try:
         user = sessions.restore(session_store(settings), token, accounts)
-    except (AssistantError, OSError, sqlite3.Error):  # no restored session; signing in still works
+    except (AssistantError, *STORE_ERRORS):  # no restored session; signing in still works
         log.exception("could not check the session cookie")
         return None
     if user is not None:
@@ -113,7 +113,7 @@ def _start_session(settings: Settings, user: User) -> None:
     """After a password sign-in: a server-side session and a cookie, so a reload keeps the user signed in."""
     try:
         token = session_store(settings).issue(user.name)
-    except (AssistantError, OSError, sqlite3.Error):  # signed in for this browser session only
+    except (AssistantError, *STORE_ERRORS):  # signed in for this browser session only
         log.exception("could not start a session for %s", user.name)
         return
     st.session_state[_TOKEN] = st.session_state[_WRITE_COOKIE] = token
@@ -126,7 +126,7 @@ def _end_session() -> None:
         return
     try:
         session_store(Settings()).revoke(token)
-    except (AssistantError, OSError, sqlite3.Error):
+    except (AssistantError, *STORE_ERRORS):
         log.exception("could not end the session on the server")
 
 
@@ -230,7 +230,7 @@ def attempt(settings: Settings, name: str, password: str, client: str) -> User |
                     _clock(claim.before.retry_at))
         st.error(claim.before.message())
         return None
-    store = AccountStore(settings.accounts_path)
+    store = account_store(settings)
     account = store.verify(name, password)
     if account is None:
         verdict = claim.after
