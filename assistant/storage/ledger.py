@@ -46,8 +46,9 @@ class SqlLedger:
         self.poll_seconds = poll_seconds
         self._local = threading.local()  # the connection of the transaction this thread is in, if any
         self._lock = threading.Lock()  # guards the cached version and documents below
-        self._known: int | None = None
+        self._known: int | None = None  # the newest index version seen
         self._read_at = 0.0
+        self._own = 0  # versions raised by this ledger's own transactions
         self._documents_cache: tuple[int, list[DocumentRecord]] | None = None
 
     def close(self) -> None:
@@ -78,19 +79,24 @@ class SqlLedger:
         if getattr(self._local, "conn", None) is not None:  # nested: part of the outer transaction
             yield self._local.conn
             return
-        with database.connection(self.engine, self.url) as conn:
-            self._local.conn = conn
-            try:
-                yield conn
-                version = self._bump(conn)
-            finally:
-                self._local.conn = None
-        self._learn(version)
-
-    def _learn(self, version: int) -> None:
-        with self._lock:
-            if self._known is None or version > self._known:
-                self._known, self._read_at = version, time.monotonic()
+        committing = False
+        try:
+            with database.connection(self.engine, self.url) as conn:
+                self._local.conn = conn
+                try:
+                    yield conn
+                    version = self._bump(conn)
+                finally:
+                    self._local.conn = None
+                # Held across the commit (at the end of this block): a thread that reads the new version from the
+                # database then waits here, and finds it counted as this ledger's own change (see version()).
+                self._lock.acquire()
+                committing = True
+            self._own += 1
+            self._known, self._read_at = max(version, self._known or 0), time.monotonic()
+        finally:
+            if committing:
+                self._lock.release()
 
     def get_meta(self, key: str) -> str | None:
         rows = self._rows(select(index_meta.c.value).where(index_meta.c.key == key))
@@ -102,19 +108,27 @@ class SqlLedger:
             conn.execute(statement.on_conflict_do_update(index_elements=[index_meta.c.key],
                                                          set_={"value": statement.excluded.value}))
 
-    def version(self) -> tuple[int, int]:
-        """The index version in the database; read again when the last read is older than poll_seconds."""
+    def _read(self) -> tuple[int, int]:
+        """(the index version in the database, how many of its raises were this ledger's), read together; the
+        database is asked again when the last read is older than poll_seconds."""
         now = time.monotonic()
         with self._lock:
             if self._known is not None and now - self._read_at < self.poll_seconds:
-                return self._known, 0
+                return self._known, self._own
         found = int(self._rows(select(index_version.c.version).where(index_version.c.id == 1))[0][0])
         with self._lock:
             self._known, self._read_at = max(found, self._known or 0), now
-            return self._known, 0
+            return self._known, self._own
+
+    def version(self) -> tuple[int, int]:
+        """(changes made by others, changes made through this ledger), like the SQLite ledger's (data_version,
+        total_changes): the first number changes only when another server, process or ledger commits, which is
+        when the Index must reload what it caches; its own writes it handles itself."""
+        current, own = self._read()
+        return current - own, own
 
     def documents(self) -> list[DocumentRecord]:
-        version = self.version()[0]
+        version = self._read()[0]
         with self._lock:
             cached = self._documents_cache
         if cached is not None and cached[0] == version:
