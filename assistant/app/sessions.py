@@ -105,12 +105,26 @@ class SessionStore:
         now = time.time() if now is None else now
         expires = int(now + self.hours * 3600)
         session_id = secrets.token_urlsafe(32)
+        self._insert(self._id_hash(session_id), user, now, expires)
+        payload = f"{session_id}.{expires}"
+        return f"{payload}.{self._mac(payload)}"
+
+    # Where the sessions are kept: these three (and revoke_user) are all a store of another kind replaces.
+    def _insert(self, id_hash: str, user: str, now: float, expires: int) -> None:
+        """Keep a new session, dropping the expired ones."""
         with self._lock:
             self._db.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
             self._db.execute("INSERT INTO sessions(id_hash, user, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                             (self._id_hash(session_id), user, now, expires))
-        payload = f"{session_id}.{expires}"
-        return f"{payload}.{self._mac(payload)}"
+                             (id_hash, user, now, expires))
+
+    def _lookup(self, id_hash: str) -> tuple[str, float] | None:
+        """(user, expires_at) of a kept session."""
+        with self._lock:
+            return self._db.execute("SELECT user, expires_at FROM sessions WHERE id_hash = ?", (id_hash,)).fetchone()
+
+    def _forget(self, id_hash: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
 
     def _signed(self, token: str | None, now: float) -> tuple[str, int] | None:
         """(session id, expires) of a well-formed token with a valid signature that has not expired, else None."""
@@ -134,9 +148,7 @@ class SessionStore:
         if signed is None:
             return None
         session_id, expires = signed
-        with self._lock:
-            row = self._db.execute("SELECT user, expires_at FROM sessions WHERE id_hash = ?",
-                                   (self._id_hash(session_id),)).fetchone()
+        row = self._lookup(self._id_hash(session_id))
         if row is None or row[1] <= now or row[1] != expires:
             return None
         return row[0]
@@ -150,8 +162,7 @@ class SessionStore:
             id_hash = self._id_hash(session_id)
         except UnicodeEncodeError:
             return
-        with self._lock:
-            self._db.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
+        self._forget(id_hash)
 
     def revoke_user(self, user: str) -> int:
         """End every session of a user (e.g. the account was removed); returns how many."""
@@ -210,42 +221,18 @@ class SqlSessionStore(SessionStore):
     def close(self) -> None:
         """Nothing to close: the engine (one per process) is shared by the stores."""
 
-    def issue(self, user: str, now: float | None = None) -> str:
-        """A new session for the user; returns the token for the cookie."""
+    def _insert(self, id_hash: str, user: str, now: float, expires: int) -> None:
         t = schema.sessions
-        now = time.time() if now is None else now
-        expires = int(now + self.hours * 3600)
-        session_id = secrets.token_urlsafe(32)
         with self._conn() as conn:
             conn.execute(delete(t).where(t.c.expires_at <= now))
-            conn.execute(insert(t).values(id_hash=self._id_hash(session_id), user=user, created_at=now,
-                                          expires_at=expires))
-        payload = f"{session_id}.{expires}"
-        return f"{payload}.{self._mac(payload)}"
+            conn.execute(insert(t).values(id_hash=id_hash, user=user, created_at=now, expires_at=expires))
 
-    def resolve(self, token: str | None, now: float | None = None) -> str | None:
-        """The user name of a valid, unexpired, not signed-out token; None for anything else."""
+    def _lookup(self, id_hash: str) -> tuple[str, float] | None:
         t = schema.sessions
-        now = time.time() if now is None else now
-        signed = self._signed(token, now)
-        if signed is None:
-            return None
-        session_id, expires = signed
         with self._conn() as conn:
-            row = conn.execute(select(t.c.user, t.c.expires_at).where(t.c.id_hash == self._id_hash(session_id))
-                               ).first()
-        if row is None or row[1] <= now or row[1] != expires:
-            return None
-        return row[0]
+            return conn.execute(select(t.c.user, t.c.expires_at).where(t.c.id_hash == id_hash)).first()
 
-    def revoke(self, token: str | None) -> None:
-        """End the session of this token on every server (sign-out); unknown or malformed tokens are ignored."""
-        if not token:
-            return
-        try:
-            id_hash = self._id_hash(token.split(".", 1)[0])
-        except UnicodeEncodeError:
-            return
+    def _forget(self, id_hash: str) -> None:
         t = schema.sessions
         with self._conn() as conn:
             conn.execute(delete(t).where(t.c.id_hash == id_hash))

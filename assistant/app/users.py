@@ -131,6 +131,19 @@ def _new_account(name: str, role: str, password: str) -> Account:
     return Account(name, role, hash_password(password))  # type: ignore[arg-type]
 
 
+def _verify(store: AccountStore | SqlAccountStore, name: str, password: str) -> Account | None:
+    """The account if the password is right (either store); an old-parameter hash is upgraded on the way."""
+    account = store.get(name.strip())
+    if account is None:
+        hash_password(password)  # same work either way, so timing does not reveal which names exist
+        return None
+    if not check_password(password, account.password):
+        return None
+    if needs_rehash(account.password):
+        store._upgrade(account, password)
+    return account
+
+
 class AccountStore:
     """The accounts file. Each change rewrites it atomically under a lock."""
 
@@ -186,15 +199,7 @@ class AccountStore:
 
     def verify(self, name: str, password: str) -> Account | None:
         """The account if the password is right; an old-parameter hash is upgraded on the way."""
-        account = self.get(name.strip())
-        if account is None:
-            hash_password(password)  # same work either way, so timing does not reveal which names exist
-            return None
-        if not check_password(password, account.password):
-            return None
-        if needs_rehash(account.password):
-            self._upgrade(account, password)
-        return account
+        return _verify(self, name, password)
 
     def _upgrade(self, account: Account, password: str) -> None:
         upgraded = hash_password(password)
@@ -308,15 +313,7 @@ class SqlAccountStore:
 
     def verify(self, name: str, password: str) -> Account | None:
         """The account if the password is right; an old-parameter hash is upgraded on the way."""
-        account = self.get(name.strip())
-        if account is None:
-            hash_password(password)  # same work either way, so timing does not reveal which names exist
-            return None
-        if not check_password(password, account.password):
-            return None
-        if needs_rehash(account.password):
-            self._upgrade(account, password)
-        return account
+        return _verify(self, name, password)
 
     def _upgrade(self, account: Account, password: str) -> None:
         upgraded = hash_password(password)
