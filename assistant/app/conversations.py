@@ -31,9 +31,9 @@ from pathlib import Path
 from sqlalchemy import delete, func, insert, select, update
 
 from assistant.answer import Answer, Turn
-from assistant.app.stores import database_url
+from assistant.app.stores import RetainedRows, database_url
 from assistant.errors import AssistantError
-from assistant.storage import database, schema
+from assistant.storage import schema
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -236,7 +236,7 @@ class ConversationStore:
                 f"Bara du ser dina konversationer; tar du bort en är den borta för gott.")
 
 
-class SqlConversationStore:
+class SqlConversationStore(RetainedRows):
     """The same store in the database of ASSISTANT_DATABASE_URL, shared by every app server (thread-safe through
     the engine's connection pool). Every query carries the owner, as in ConversationStore.
 
@@ -245,21 +245,6 @@ class SqlConversationStore:
     too heavy for every deletion). So a deleted conversation is gone for every query at once, but its text may
     stay on the database server's disk (and in its backups) for a while; `notice` says so.
     """
-
-    def __init__(self, url: str, retention_days: int) -> None:
-        if retention_days <= 0:
-            raise ValueError(f"retention_days must be > 0, got {retention_days}")
-        self.url = url
-        self.path = f"databasen {database.shown(url)}"  # where the rows are, for messages
-        self.retention_days = retention_days
-        self._engine = database.engine_for(url)
-        self.purge()
-
-    def _conn(self):  # noqa: ANN202 - a context manager giving a Connection in a transaction
-        return database.connection(self._engine, self.url)
-
-    def close(self) -> None:
-        """Nothing to close: the engine (one per process) is shared by the stores."""
 
     def save(self, owner: str, conversation_id: str | None, turns: Sequence[Turn],
              now: datetime | None = None) -> str:

@@ -17,8 +17,8 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select, update
 
 from assistant.answer import Answer
-from assistant.app.stores import database_url
-from assistant.storage import database, schema
+from assistant.app.stores import RetainedRows, database_url
+from assistant.storage import schema
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -105,24 +105,9 @@ class FeedbackStore:
         )
 
 
-class SqlFeedbackStore:
+class SqlFeedbackStore(RetainedRows):
     """The same store in the database of ASSISTANT_DATABASE_URL (shared by every app server); thread-safe through
     the engine's connection pool."""
-
-    def __init__(self, url: str, retention_days: int) -> None:
-        if retention_days <= 0:
-            raise ValueError(f"retention_days must be > 0, got {retention_days}")
-        self.url = url
-        self.path = f"databasen {database.shown(url)}"  # where the rows are, for messages
-        self.retention_days = retention_days
-        self._engine = database.engine_for(url)
-        self.purge()
-
-    def _conn(self):  # noqa: ANN202 - a context manager giving a Connection in a transaction
-        return database.connection(self._engine, self.url)
-
-    def close(self) -> None:
-        """Nothing to close: the engine (one per process) is shared by the stores."""
 
     def add(self, user: str, score: int, message: str, answer: Answer, comment: str = "",
             now: datetime | None = None) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from assistant.storage.database import DatabaseUnavailable
+from assistant.storage.database import DatabaseUnavailable, connection, engine_for, shown
 
 # What a store may raise when its file or database cannot be used right now (the pages catch these).
 STORE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, OSError, SQLAlchemyError, DatabaseUnavailable)
@@ -26,3 +26,26 @@ def database_url(settings) -> str | None:  # noqa: ANN001 - a Settings
 def location(settings, path: Path) -> str:  # noqa: ANN001 - a Settings
     """What a cached store is keyed by: the database URL when set, else the store's own file."""
     return database_url(settings) or str(path)
+
+
+class RetainedRows:
+    """What the PostgreSQL feedback and conversation stores share: the pooled engine of the URL, a transaction per
+    call, and a retention period applied (`purge`, defined by each store) whenever a store is opened."""
+
+    def __init__(self, url: str, retention_days: int) -> None:
+        if retention_days <= 0:
+            raise ValueError(f"retention_days must be > 0, got {retention_days}")
+        self.url = url
+        self.path = f"databasen {shown(url)}"  # where the rows are, for messages
+        self.retention_days = retention_days
+        self._engine = engine_for(url)
+        self.purge()
+
+    def purge(self, now=None) -> int:  # noqa: ANN001
+        raise NotImplementedError
+
+    def _conn(self):  # noqa: ANN202 - a context manager giving a Connection in a transaction
+        return connection(self._engine, self.url)
+
+    def close(self) -> None:
+        """Nothing to close: the engine (one per process) is shared by the stores."""
