@@ -88,11 +88,6 @@ def key_point_surface(answer: Answer, kind: str) -> str:
     return questions_surface(answer.questions) if kind == "initiative" else answer.body
 
 
-def legacy_surface(answer: Answer) -> str:
-    """The old, flattering surface: everything printed, fixed texts included. Kept one release for comparison."""
-    return "\n".join([answer.text] + [f"{q.text} {q.why}" for q in answer.questions])
-
-
 def key_point_covered(key_point: str, surface: str) -> bool:
     folded = surface.casefold()
     return any(alt.strip().casefold() in folded for alt in key_point.split("|") if alt.strip())

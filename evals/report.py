@@ -16,7 +16,6 @@ LABELS = {
     "shown.ndcg_at_10": "Rangordningen som chefen ser (nDCG@10)",
     "coverage.dimension_recall": "Frågor från de förväntade dimensionerna",
     "coverage.key_point_recall": "Nyckelpunkter i frågorna eller svaret",
-    "coverage.key_point_recall_legacy": "Nyckelpunkter i hela texten (gammalt mått, räknar fasta texter)",
     "coverage.expected_question": "Den förväntade frågan bland de ställda",
     "signs.named": "Varningssignalen i beskrivningen nämns",
     "signs.named_and_asked": "Varningssignalen nämns och dess fråga ställs",
@@ -87,7 +86,7 @@ def worse_since(previous: dict | None, results: dict) -> list[str]:
             continue
         for key in METRIC_KEYS:
             a, b = _mean(before, key), _mean(now, key)
-            if a is None or b is None or key.endswith("_legacy"):
+            if a is None or b is None:
                 continue
             delta = b - a
             if (delta > TOLERANCE and key in LOWER_IS_BETTER) or (delta < -TOLERANCE and key not in LOWER_IS_BETTER):

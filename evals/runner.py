@@ -23,7 +23,6 @@ METRIC_KEYS = (
     "shown.ndcg_at_10",
     "coverage.dimension_recall",
     "coverage.key_point_recall",
-    "coverage.key_point_recall_legacy",
     "coverage.expected_question",
     "signs.named",
     "signs.named_and_asked",
@@ -53,7 +52,6 @@ def score_case(case: GoldCase, answer: Answer, passages: dict[int, str]) -> dict
                                            if case.kind == "initiative" else None)
     scores["coverage.key_point_recall"] = metrics.key_point_recall_on(metrics.key_point_surface(answer, case.kind),
                                                                       case.key_points)
-    scores["coverage.key_point_recall_legacy"] = metrics.key_point_recall_on(metrics.legacy_surface(answer), case.key_points)
     scores["coverage.expected_question"] = metrics.expected_question_asked(answer.questions, case.expected_questions)
     scores["signs.named"] = metrics.sign_named(answer, case.expected_signs)
     scores["signs.named_and_asked"] = metrics.sign_named_and_asked(answer, case.expected_signs, case.expected_questions)
@@ -157,7 +155,7 @@ def summarize_llm(records: Sequence[dict]) -> dict[str, Any] | None:
 def case_score(record: dict) -> float | None:
     """One number per case for ranking the weakest: the mean of its quality metrics (baselines left out)."""
     values = [v for k, v in record["metrics"].items()
-              if v is not None and k in METRIC_KEYS and k not in LOWER_IS_BETTER and not k.endswith("_legacy")]
+              if v is not None and k in METRIC_KEYS and k not in LOWER_IS_BETTER]
     values += [1.0 - v for k, v in record["metrics"].items() if v is not None and k in LOWER_IS_BETTER]
     return sum(values) / len(values) if values else None
 
