@@ -18,6 +18,7 @@ ranks by its best passage). Printed:
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import sys
@@ -76,18 +77,30 @@ def _normalised(raw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def ndcg(fused: np.ndarray, docs: list[str], qids: list[str], qrels: dict, rows: list[int] | None = None) -> float:
+    """Mean nDCG@10 with a document ranked by its best passage (ties: the document whose first passage comes first)."""
+    rows = list(rows) if rows is not None else list(range(len(qids)))
+    if not rows:
+        return 0.0
+    order, columns, starts = _documents(tuple(docs))
+    best = np.maximum.reduceat(fused[rows][:, columns], starts, axis=1)  # queries × documents
+    ranked = np.argsort(-best, axis=1, kind="stable")[:, :10]
     values = []
-    for qi in rows if rows is not None else range(len(qids)):
-        ranking: list[str] = []
-        for p in np.argsort(-fused[qi], kind="stable"):
-            if fused[qi, p] <= 0:
-                break
-            if docs[p] not in ranking:
-                ranking.append(docs[p])
-                if len(ranking) == 10:
-                    break
+    for i, qi in enumerate(rows):
+        ranking = [order[d] for d in ranked[i] if best[i, d] > 0]
         values.append(ndcg_at_k(ranking, qrels[qids[qi]], 10))
-    return float(np.mean(values)) if values else 0.0
+    return float(np.mean(values))
+
+
+@functools.lru_cache(maxsize=4)
+def _documents(docs: tuple[str, ...]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Documents in order of their first passage, the passage columns grouped by document, and where each group starts."""
+    order = list(dict.fromkeys(docs))
+    at = {d: i for i, d in enumerate(order)}
+    members: list[list[int]] = [[] for _ in order]
+    for p, d in enumerate(docs):
+        members[at[d]].append(p)
+    starts = np.cumsum([0] + [len(m) for m in members[:-1]])
+    return order, np.asarray([p for m in members for p in m], dtype=np.int64), starts
 
 
 def fuse(norm: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
