@@ -172,30 +172,49 @@ def fit_signs(pipeline) -> str:  # noqa: ANN001
 
 
 # -- selection --------------------------------------------------------------------
+def training_priors(pipeline) -> dict[str, float]:  # noqa: ANN001
+    """The questions' priors from the labelled training initiatives (assistant/data/training/dimensions.jsonl)."""
+    from assistant.coaching.classifiers import _read_jsonl
+    from assistant.coaching.selection import question_priors
+    from assistant.data import path
+
+    c = pipeline.coaching
+    initiatives = []
+    for row in _read_jsonl(path("training/dimensions.jsonl")):
+        reading = c.reader.read(row["text"])
+        if reading.tokens:
+            initiatives.append((reading.query, reading.tokens, set(row["dimensions"])))
+    return question_priors(c.bank, c.selector.situations, c.selector.texts, initiatives)
+
+
 def fit_selection(pipeline) -> str:  # noqa: ANN001
+    from dataclasses import replace
+
     from assistant.coaching.selection import SelectionWeights
 
     c = pipeline.coaching
+    priors = training_priors(pipeline)
     cases = [x for x in dev_cases() if x.kind == "initiative" and not x.expect_refusal]
     prepared = []
     for case in cases:
         reading = c.reader.read(case.message)
         retrieval = c.retriever.retrieve(reading)
         signs = c.signs.detect(reading.query if reading.english else reading.text)
-        prepared.append((case, reading, retrieval, signs, c.selector.evidence(reading, retrieval)))
+        prepared.append((case, reading, retrieval, signs, replace(c.selector.evidence(reading, retrieval), prior=priors)))
     best = (-1.0, None)
-    for combo in itertools.product((0.25, 0.5, 1.0), (0.0, 0.25, 0.5, 1.0), (0.0, 0.5, 1.0, 2.0), (0.5, 1.0, 2.0, 3.0),
-                                   (0.8, 0.9, 1.01)):
-        weights = SelectionWeights(*combo)
+    for combo in itertools.product((0.5, 1.0), (0.0, 0.25), (0.5, 1.0, 2.0), (1.0, 2.0, 3.0), (0.8, 0.9),
+                                   (0.0, 1.0, 2.0, 3.0), (0.0, 0.5, 1.0, 2.0)):
+        weights = SelectionWeights(*combo, priors=priors)
+        if weights.prior + weights.central > weights.situations + weights.text + weights.source + weights.dimension:
+            continue  # what the description says must weigh at least as much as what holds for every description
         score = _selection_score(c.selector, prepared, weights)
         if score > best[0]:
             best = (score, weights)
     w = best[1]
-    SelectionWeights(w.situations, w.text, w.source, w.dimension, w.second,
-                     {"date": date.today().isoformat(), "split": "dev", "cases": len(prepared), "score": best[0]}).save()
+    replace(w, fit={"date": date.today().isoformat(), "split": "dev", "cases": len(prepared), "score": best[0]}).save()
     return (f"frågeval: situationer {w.situations}, text {w.text}, källa {w.source}, dimension {w.dimension}, "
-            f"andra fråga vid {w.second}; dev-poäng {best[0]:.3f} (0,7 × medel av dimensioner, nyckelpunkter och "
-            f"förväntad fråga + 0,3 × andel omformuleringar med minst fyra av samma frågor)")
+            f"andra fråga vid {w.second}, förhandsvikt {w.prior}, centralitet {w.central}; dev-poäng {best[0]:.3f} (0,7 × medel av dimensioner, "
+            f"nyckelpunkter och förväntad fråga + 0,3 × andel omformuleringar med minst fyra av samma frågor)")
 
 
 CONSISTENCY_WEIGHT = 0.3  # how much agreement between a description and its rewordings counts in the fit

@@ -1,7 +1,7 @@
 """Choose the right questions for an initiative, and see which dimensions the description already addresses.
 
-A question's score for a description adds four kinds of evidence, each scaled
-to the best question for this description:
+A question's score for a description adds six kinds of evidence, the first
+four scaled to the best question for this description:
 
 - how closely the description matches the question's situations (short
   initiatives in a chef's words where the question is the one to ask);
@@ -9,13 +9,22 @@ to the best question for this description:
 - how well the message's retrieval ranks the question's source sections;
 - how strongly the description points at the question's dimension: the
   probability from `classifiers.DimensionModel`, trained on initiatives
-  labelled with their dimensions and on the bank's own situations.
+  labelled with their dimensions and on the bank's own situations;
+- how well the question fits, on average, the labelled training initiatives
+  that touch its dimension (`question_priors`): a question that fits most
+  initiatives of its kind, rather than one narrow situation;
+- how central the question is to its dimension: how closely its text and why
+  match the bank's own description of the dimension (`question_centrality`).
+
+The last two do not depend on the wording of the description, so they also
+keep the six steadier when a chef rewords the same initiative.
 
 The weights, and how strong a dimension must be to get a second question, are
 fit on the dev split (assistant/data/selection.json, `python -m evals.fit
 selection`). Questions that address a warning sign in the description come
-first. Otherwise one question per dimension first, so the set looks at the
-initiative from several sides.
+first, each sign's most direct question (listed first in the sign) always
+among them. Otherwise one question per dimension first, so the set looks at
+the initiative from several sides.
 """
 
 from __future__ import annotations
@@ -48,6 +57,9 @@ class SelectionWeights:
     source: float = 0.5
     dimension: float = 0.5
     second: float = 0.9  # a dimension gets a second question when it scores this share of the best question
+    prior: float = 0.0
+    central: float = 0.0
+    priors: dict = field(default_factory=dict)  # question id → its fit to its dimension's training initiatives (0–1)
     fit: dict = field(default_factory=dict)
 
     @classmethod
@@ -64,16 +76,19 @@ class SelectionWeights:
 
 @dataclass(frozen=True)
 class Evidence:
-    """Per question id, the four scaled kinds of evidence."""
+    """Per question id, the scaled kinds of evidence."""
 
     situations: dict[str, float]
     text: dict[str, float]
     source: dict[str, float]
     dimension: dict[str, float]
+    prior: dict[str, float] = field(default_factory=dict)
+    central: dict[str, float] = field(default_factory=dict)
 
     def score(self, qid: str, w: SelectionWeights) -> float:
         return (w.situations * self.situations.get(qid, 0.0) + w.text * self.text.get(qid, 0.0)
-                + w.source * self.source.get(qid, 0.0) + w.dimension * self.dimension.get(qid, 0.0))
+                + w.source * self.source.get(qid, 0.0) + w.dimension * self.dimension.get(qid, 0.0)
+                + w.prior * self.prior.get(qid, 0.0) + w.central * self.central.get(qid, 0.0))
 
 
 class QuestionSelector:
@@ -88,6 +103,7 @@ class QuestionSelector:
         self.weights = weights
         self.n = n
         self.dimensions = DimensionModel.for_bank(bank)
+        self.centrality = question_centrality(bank, texts)
 
     def evidence(self, reading: Reading, retrieval: Retrieval) -> Evidence:
         sit = self.situations.match(reading.query, reading.tokens).relative
@@ -102,7 +118,7 @@ class QuestionSelector:
         strength = self.dimensions.probabilities(reading.query if reading.english else reading.text)
         best = max(strength.values(), default=0.0) or 1.0
         dimension = {q.id: strength.get(q.dimension, 0.0) / best for q in self.bank.questions}
-        return Evidence(sit, txt, source, dimension)
+        return Evidence(sit, txt, source, dimension, dict(self.weights.priors), self.centrality)
 
     def rank(self, reading: Reading, retrieval: Retrieval) -> list[tuple[float, Question]]:
         return self.ranked(self.evidence(reading, retrieval), self.weights)
@@ -121,7 +137,8 @@ class QuestionSelector:
         picked: list[Question] = []
         for i, sign in enumerate(signs):  # the questions that address the warning signs come first
             options = [q for q in (self.bank.question(qid) for qid in sign.questions) if q is not None and q not in picked]
-            options.sort(key=lambda q: (-score[q.id], q.id))
+            # A sign lists its most direct question first: that one is always asked, the rest by their score.
+            options[1:] = sorted(options[1:], key=lambda q: (-score[q.id], q.id))
             picked += options[: SIGN_QUESTIONS[min(i, len(SIGN_QUESTIONS) - 1)]]
         best = ranked[0][0] if ranked else 0.0
         for round_cap in (1, 2, 3):
@@ -135,6 +152,45 @@ class QuestionSelector:
                     continue  # a second question only for a strongly matched dimension, in this round
                 picked.append(q)
         return picked[: self.n]
+
+
+def question_priors(bank: QuestionBank, situations: SituationMatcher, texts: SituationMatcher,
+                    initiatives: list[tuple[str, tuple[str, ...], set[str]]]) -> dict[str, float]:
+    """For each question, how well it fits the labelled initiatives (query, tokens, dimensions) that touch its
+    dimension: the mean of its match (situations and own text, each relative to the best question for that
+    initiative), divided by the best such mean in the dimension. Computed from the training set, never from
+    evaluation cases."""
+    total = dict.fromkeys((q.id for q in bank.questions), 0.0)
+    count = dict.fromkeys((d.id for d in bank.dimensions), 0)
+    for query, tokens, dimensions in initiatives:
+        sit = situations.match(query, tokens).relative
+        txt = texts.match(query, tokens).relative
+        for q in bank.questions:
+            if q.dimension in dimensions:
+                total[q.id] += sit.get(q.id, 0.0) + txt.get(q.id, 0.0)
+        for d in dimensions:
+            if d in count:
+                count[d] += 1
+    mean = {q.id: total[q.id] / max(count.get(q.dimension, 0), 1) for q in bank.questions}
+    top: dict[str, float] = {}
+    for q in bank.questions:
+        top[q.dimension] = max(top.get(q.dimension, 0.0), mean[q.id])
+    return {q.id: round(mean[q.id] / (top[q.dimension] or 1.0), 4) for q in bank.questions}
+
+
+def question_centrality(bank: QuestionBank, texts: SituationMatcher) -> dict[str, float]:
+    """How closely each question's text and why match its dimension's description in the bank, relative to the
+    closest question of the same dimension (1.0). 0.0 for a dimension without a description."""
+    central: dict[str, float] = {}
+    for d in bank.dimensions:
+        ids = [q.id for q in bank.questions if q.dimension == d.id]
+        if not d.description or not ids:
+            central.update(dict.fromkeys(ids, 0.0))
+            continue
+        relative = texts.match(d.description, tuple(content_tokens(d.description))).relative
+        best = max(relative.get(qid, 0.0) for qid in ids) or 1.0
+        central.update({qid: round(relative.get(qid, 0.0) / best, 4) for qid in ids})
+    return central
 
 
 def addressed_dimensions(bank: QuestionBank, reading: Reading, texts: SituationMatcher, threshold: float = 0.5) -> list[str]:

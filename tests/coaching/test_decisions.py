@@ -68,3 +68,50 @@ def test_broken_signs_are_reported_in_swedish(tmp_path: Path, mutate, expected: 
     file.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ConfigurationError, match=expected):
         load_signs(file)
+
+
+class FakeMatcher:
+    """A fake `SituationMatcher` for the prior's arithmetic: fixed relative matches per query."""
+
+    def __init__(self, relative: dict[str, dict[str, float]]) -> None:
+        self.relative = relative
+
+    def match(self, query: str, tokens):  # noqa: ANN001, ANN201
+        from assistant.coaching.situations import Match
+
+        return Match(self.relative[query], {}, {}, {})
+
+
+def _bank() -> QuestionBank:
+    return QuestionBank.load(PROJECT_ROOT / "corpus" / "fragebank.yaml")
+
+
+def test_a_question_that_fits_most_initiatives_of_its_dimension_gets_the_highest_prior() -> None:
+    from assistant.coaching.selection import question_priors
+
+    bank = _bank()
+    dim = bank.questions[0].dimension
+    a, b = [q.id for q in bank.questions if q.dimension == dim][:2]
+    other = next(q.id for q in bank.questions if q.dimension != dim)
+    situations = FakeMatcher({"x": {a: 1.0, b: 0.2, other: 0.9}, "y": {a: 0.6, b: 0.4}, "z": {other: 1.0, b: 1.0}})
+    texts = FakeMatcher({"x": {}, "y": {}, "z": {}})
+    priors = question_priors(bank, situations, texts, [("x", ("x",), {dim}), ("y", ("y",), {dim}),
+                                                       ("z", ("z",), {bank.question(other).dimension})])
+    assert priors[a] == 1.0 and priors[b] == pytest.approx(0.3 / 0.8)  # "z" does not touch the dimension: b gains nothing
+    assert priors[other] == 1.0 and all(0.0 <= v <= 1.0 for v in priors.values())
+
+
+def test_a_signs_most_direct_question_is_asked_even_when_others_score_higher() -> None:
+    from assistant.coaching.selection import QuestionSelector
+
+    bank = _bank()
+    sign = next(s for s in load_signs(SIGNS) if len(s.questions) >= 3)
+    selector = QuestionSelector.__new__(QuestionSelector)  # pick() needs only the bank and n
+    selector.bank, selector.n = bank, 6
+    first = sign.questions[0]
+    # The sign's first question scores lowest of all; the others score highest.
+    ranked = sorted(((0.0 if q.id == first else (2.0 if q.id in sign.questions else 1.0), q) for q in bank.questions),
+                    key=lambda sq: (-sq[0], sq[1].id))
+    picked = selector.pick(ranked, [sign], SelectionWeights())
+    assert picked[0].id == first and picked[1].id in sign.questions[1:] and len(picked) == 6
+    assert [q.id for q in selector.pick(ranked, [], SelectionWeights())][:1] != [first]
