@@ -118,7 +118,7 @@ class QuestionSelector:
         strength = self.dimensions.probabilities(reading.query if reading.english else reading.text)
         best = max(strength.values(), default=0.0) or 1.0
         dimension = {q.id: strength.get(q.dimension, 0.0) / best for q in self.bank.questions}
-        return Evidence(sit, txt, source, dimension, dict(self.weights.priors), self.centrality)
+        return Evidence(sit, txt, source, dimension, self.weights.priors, self.centrality)  # shared, never mutated
 
     def rank(self, reading: Reading, retrieval: Retrieval) -> list[tuple[float, Question]]:
         return self.ranked(self.evidence(reading, retrieval), self.weights)
