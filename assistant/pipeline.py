@@ -102,7 +102,7 @@ class Pipeline:
         retriever = Retriever(self.index, self.settings)
         selector = QuestionSelector(bank, matcher({q.id: list(q.situations) for q in bank.questions}), texts,
                                     retriever, SelectionWeights.load(), self.settings.coaching_questions)
-        signs = SignDetector(load_signs(self.settings.warning_signs), bank, SignThreshold.load())
+        signs = SignDetector.bundled(load_signs(self.settings.warning_signs), bank, SignThreshold.load())
         return Coaching(Reader.bundled(), retriever, ScopeModel.load(), signs, selector, texts,
                         Composer(bank, retriever), bank)
 

@@ -7,7 +7,10 @@ The detector learns each sign from those examples: one logistic regression per
 sign over character and word n-grams (the same features as the message-kind
 model), with the sign's own situations as positives and everything else as
 negatives (its counter-examples, the other signs' situations, and the question
-bank's situations of questions that do not address it). A description shows a
+bank's situations of questions that do not address it). The labelled training
+initiatives (assistant/data/training/dimensions.jsonl, field `signs`) add
+ordinary descriptions, most of them showing no sign: positives for the signs
+they are labelled with, negatives for the rest. A description shows a
 sign when its probability reaches a threshold fit on the dev split's seed
 scenarios (assistant/data/signs.json, `python -m evals.fit signs`).
 """
@@ -15,12 +18,13 @@ scenarios (assistant/data/signs.json, `python -m evals.fit signs`).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import yaml
 
-from assistant.coaching.classifiers import features, prepare
+from assistant.coaching.classifiers import _read_jsonl, features, prepare
 from assistant.coaching.questionbank import QuestionBank
 from assistant.data import path
 from assistant.errors import ConfigurationError
@@ -88,7 +92,8 @@ class SignThreshold:
 
 
 class SignDetector:
-    def __init__(self, signs: list[WarningSignSpec], bank: QuestionBank, threshold: SignThreshold, most: int = 2) -> None:
+    def __init__(self, signs: list[WarningSignSpec], bank: QuestionBank, threshold: SignThreshold, most: int = 2,
+                 examples: Sequence[tuple[str, frozenset[str]]] = ()) -> None:
         from sklearn.linear_model import LogisticRegression
 
         self.signs = {s.id: s for s in signs}
@@ -99,9 +104,10 @@ class SignDetector:
         for s in signs:
             texts += list(s.situations) + list(s.not_situations)
             owners += [s.id] * len(s.situations) + [None] * len(s.not_situations)
+        labelled = len(texts)
+        texts += [text for text, _ in examples]  # labelled training initiatives, each with the signs it shows
         questions = [(q, situation) for q in bank.questions for situation in q.situations]
         texts += [situation for _, situation in questions]
-        owners += [None] * len(questions)
         self._features = features().fit([prepare(t) for t in texts])
         x = self._features.transform([prepare(t) for t in texts])
         self._models = {}
@@ -109,8 +115,13 @@ class SignDetector:
             # A bank situation of a question that addresses this sign may well show it: neither positive nor negative.
             keep = [i for i in range(len(texts)) if i < len(texts) - len(questions)
                     or questions[i - (len(texts) - len(questions))][0].id not in s.questions]
-            labels = [1 if owners[i] == s.id else 0 for i in keep]
+            labels = [_label(i, s.id, owners, examples, labelled) for i in keep]
             self._models[s.id] = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced").fit(x[keep], labels)
+
+    @classmethod
+    def bundled(cls, signs: list[WarningSignSpec], bank: QuestionBank, threshold: SignThreshold) -> SignDetector:
+        """The detector with the labelled training initiatives that carry a `signs` field."""
+        return cls(signs, bank, threshold, examples=training_examples())
 
     def probabilities(self, text: str) -> dict[str, float]:
         x = self._features.transform([prepare(text)])
@@ -123,3 +134,18 @@ class SignDetector:
         shown = sorted((s for s, p in probabilities.items() if p >= self.threshold.threshold),
                        key=lambda s: -probabilities[s])[: self.most]
         return [spec for sign, spec in self.signs.items() if sign in shown]
+
+
+def training_examples() -> list[tuple[str, frozenset[str]]]:
+    """(description, the signs it shows) for every training initiative labelled with a `signs` field."""
+    rows = _read_jsonl(path("training/dimensions.jsonl"))
+    return [(r["text"], frozenset(r["signs"])) for r in rows if isinstance(r.get("signs"), list)]
+
+
+def _label(i: int, sign: str, owners: list[str | None], examples: Sequence[tuple[str, frozenset[str]]], labelled: int) -> int:
+    """1 when text i shows the sign: one of its situations, or a training initiative labelled with it."""
+    if i < labelled:
+        return 1 if owners[i] == sign else 0
+    if i < labelled + len(examples):
+        return 1 if sign in examples[i - labelled][1] else 0
+    return 0

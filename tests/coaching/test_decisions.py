@@ -115,3 +115,34 @@ def test_a_signs_most_direct_question_is_asked_even_when_others_score_higher() -
     picked = selector.pick(ranked, [sign], SelectionWeights())
     assert picked[0].id == first and picked[1].id in sign.questions[1:] and len(picked) == 6
     assert [q.id for q in selector.pick(ranked, [], SelectionWeights())][:1] != [first]
+
+
+def test_every_training_initiative_is_labelled_with_real_signs() -> None:
+    from assistant.coaching.signs import training_examples
+
+    examples = training_examples()
+    rows = (PROJECT_ROOT / "assistant" / "data" / "training" / "dimensions.jsonl").read_text(encoding="utf-8").splitlines()
+    known = {s.id for s in load_signs(SIGNS)}
+    assert len(examples) == len([r for r in rows if r.strip()])
+    assert all(signs <= known for _, signs in examples)
+    shown = [signs for _, signs in examples if signs]
+    assert 0 < len(shown) < len(examples) / 2  # ordinary initiatives: most show no sign
+
+
+def test_a_labelled_training_initiative_teaches_the_detector_its_sign() -> None:
+    from dataclasses import replace
+
+    from assistant.coaching.signs import SignDetector
+
+    bank = _bank()
+    signs = [replace(s, situations=s.situations[:6], not_situations=s.not_situations[:6]) for s in load_signs(SIGNS)]
+    target = signs[-1].id
+    # Descriptions of one kind of trouble that no situation of the signs mentions, labelled with the last sign.
+    lab = ["Skrivarna på plan fyra krånglar varje tisdag och vaktmästaren får laga dem", "Skrivarna i huset krånglar",
+           "Vaktmästaren lagar skrivarna igen"]
+    plain = ["Vi ska byta lönesystem nästa år", "Kommunen inför digital signering", "Vi flyttar e-posten till molnet"]
+    examples = [(t, frozenset({target})) for t in lab] + [(t, frozenset()) for t in plain]
+    probe = "Skrivarna krånglar och vaktmästaren lagar dem"
+    without = SignDetector(signs, bank, SignThreshold()).probabilities(probe)[target]
+    with_examples = SignDetector(signs, bank, SignThreshold(), examples=examples).probabilities(probe)[target]
+    assert with_examples > without + 0.2
