@@ -203,7 +203,7 @@ def fit_selection(pipeline) -> str:  # noqa: ANN001
         prepared.append((case, reading, retrieval, signs, replace(c.selector.evidence(reading, retrieval), prior=priors)))
     best = (-1.0, None)
     for combo in itertools.product((0.5, 1.0), (0.0, 0.25), (0.5, 1.0, 2.0), (1.0, 2.0, 3.0), (0.8, 0.9),
-                                   (0.0, 1.0, 2.0, 3.0), (0.0, 0.5, 1.0, 2.0)):
+                                   (0.0, 1.0, 2.0, 3.0), (0.0, 0.5, 1.0, 2.0), (0.0, 0.5, 1.0, 2.0)):
         weights = SelectionWeights(*combo, priors=priors)
         if weights.prior + weights.central > weights.situations + weights.text + weights.source + weights.dimension:
             continue  # what the description says must weigh at least as much as what holds for every description
@@ -213,7 +213,7 @@ def fit_selection(pipeline) -> str:  # noqa: ANN001
     w = best[1]
     replace(w, fit={"date": date.today().isoformat(), "split": "dev", "cases": len(prepared), "score": best[0]}).save()
     return (f"frågeval: situationer {w.situations}, text {w.text}, källa {w.source}, dimension {w.dimension}, "
-            f"andra fråga vid {w.second}, förhandsvikt {w.prior}, centralitet {w.central}; dev-poäng {best[0]:.3f} (0,7 × medel av dimensioner, "
+            f"andra fråga vid {w.second}, förhandsvikt {w.prior}, centralitet {w.central}, inlärd fråga {w.learned}; dev-poäng {best[0]:.3f} (0,7 × medel av dimensioner, "
             f"nyckelpunkter och förväntad fråga + 0,3 × andel omformuleringar med minst fyra av samma frågor)")
 
 
@@ -224,7 +224,7 @@ def _selection_score(selector, prepared, weights) -> float:  # noqa: ANN001
     """Quality (dimensions, key points, expected question) and stability (a rewording keeps four of six)."""
     values, picks = [], {}
     for case, _, _, signs, evidence in prepared:
-        picked = selector.pick(selector.ranked(evidence, weights), signs, weights)
+        picked = selector.pick(selector.ranked(evidence, weights), signs, weights, evidence.learned)
         picks[case.id] = {q.id for q in picked}
         asked = [CoachingQuestion(q.id, q.dimension, q.text, q.why) for q in picked]
         for value in (metrics.dimension_recall(asked, case.expected_dimensions),

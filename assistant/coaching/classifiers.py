@@ -10,6 +10,9 @@
   touches (one logistic regression per dimension, several may apply), from
   initiatives labelled with their most important dimensions plus the bank's
   own situations and questions.
+- `QuestionModel`: within each dimension, which question to ask first about an
+  initiative, from training initiatives labelled with that question and the
+  bank's situations.
 
 Both are trained when first used (well under a second; the data are a few
 hundred lines) and are deterministic. The training sets were written apart from
@@ -131,6 +134,51 @@ class DimensionModel:
     def probabilities(self, text: str) -> dict[str, float]:
         x = self._features.transform([prepare(text)])
         return {d: float(m.predict_proba(x)[0, 1]) for d, m in self._models.items()}
+
+
+class QuestionModel:
+    """P(question | its dimension, the initiative): within each dimension, which of its questions an advisor asks
+    first about this initiative. One multinomial logistic regression per dimension, trained on the training
+    initiatives labelled with the question chosen for each of their dimensions, plus the bank's own situations and
+    question texts. A dimension with a single question gives it 1.0."""
+
+    def __init__(self, texts: Sequence[str], labels: Sequence[dict[str, str]], questions: dict[str, list[str]],
+                 c: float = 4.0) -> None:
+        from sklearn.linear_model import LogisticRegression
+
+        self._features = features().fit([prepare(t) for t in texts])
+        x = self._features.transform([prepare(t) for t in texts])
+        self._single: dict[str, str] = {}
+        self._models = {}
+        for dim, ids in questions.items():
+            rows = [i for i, lab in enumerate(labels) if lab.get(dim) in ids]
+            seen = {labels[i][dim] for i in rows}
+            if len(seen) < 2:
+                self._single[dim] = next(iter(seen), ids[0])
+                continue
+            self._models[dim] = LogisticRegression(C=c, max_iter=2000, class_weight="balanced").fit(
+                x[rows], [labels[i][dim] for i in rows])
+
+    @classmethod
+    def for_bank(cls, bank) -> QuestionModel:  # noqa: ANN001 - a QuestionBank
+        rows = _read_jsonl(path("training/dimensions.jsonl"))
+        texts = [r["text"] for r in rows if isinstance(r.get("questions"), dict)]
+        labels = [dict(r["questions"]) for r in rows if isinstance(r.get("questions"), dict)]
+        for q in bank.questions:
+            texts += [*q.situations, q.text]
+            labels += [{q.dimension: q.id}] * (len(q.situations) + 1)
+        by_dim: dict[str, list[str]] = {}
+        for q in bank.questions:
+            by_dim.setdefault(q.dimension, []).append(q.id)
+        return cls(texts, labels, by_dim)
+
+    def probabilities(self, text: str) -> dict[str, float]:
+        """Question id → P(it is the one to ask | its dimension); sums to 1 within each dimension."""
+        x = self._features.transform([prepare(text)])
+        out = {q: 1.0 for q in self._single.values()}
+        for model in self._models.values():
+            out.update(zip(model.classes_.tolist(), model.predict_proba(x)[0].tolist(), strict=True))
+        return out
 
 
 @lru_cache(maxsize=1)

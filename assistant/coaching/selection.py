@@ -14,7 +14,12 @@ four scaled to the best question for this description:
   that touch its dimension (`question_priors`): a question that fits most
   initiatives of its kind, rather than one narrow situation;
 - how central the question is to its dimension: how closely its text and why
-  match the bank's own description of the dimension (`question_centrality`).
+  match the bank's own description of the dimension (`question_centrality`);
+- which question of its dimension an advisor would ask first about this
+  description, from `classifiers.QuestionModel` (trained on initiatives
+  labelled with that question), relative to the dimension's likeliest question.
+  This one only chooses among the questions of a dimension once the dimension
+  has its turn: it does not change which dimensions are asked about.
 
 The last two do not depend on the wording of the description, so they also
 keep the six steadier when a chef rewords the same initiative.
@@ -35,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.coaching.classifiers import DimensionModel
+from assistant.coaching.classifiers import DimensionModel, QuestionModel
 from assistant.coaching.questionbank import Question, QuestionBank
 from assistant.coaching.reading import Reading
 from assistant.coaching.retrieval import Retrieval, Retriever
@@ -59,6 +64,7 @@ class SelectionWeights:
     second: float = 0.9  # a dimension gets a second question when it scores this share of the best question
     prior: float = 0.0
     central: float = 0.0
+    learned: float = 0.0
     priors: dict = field(default_factory=dict)  # question id → its fit to its dimension's training initiatives (0–1)
     fit: dict = field(default_factory=dict)
 
@@ -84,6 +90,7 @@ class Evidence:
     dimension: dict[str, float]
     prior: dict[str, float] = field(default_factory=dict)
     central: dict[str, float] = field(default_factory=dict)
+    learned: dict[str, float] = field(default_factory=dict)
 
     def score(self, qid: str, w: SelectionWeights) -> float:
         return (w.situations * self.situations.get(qid, 0.0) + w.text * self.text.get(qid, 0.0)
@@ -103,6 +110,7 @@ class QuestionSelector:
         self.weights = weights
         self.n = n
         self.dimensions = DimensionModel.for_bank(bank)
+        self.questions = QuestionModel.for_bank(bank)
         self.centrality = question_centrality(bank, texts)
 
     def evidence(self, reading: Reading, retrieval: Retrieval) -> Evidence:
@@ -115,10 +123,16 @@ class QuestionSelector:
             for q in self.bank.questions:
                 rows = [r for s in q.sources for r in self.retriever.section_rows(ranking, s.document, s.heading)]
                 source[q.id] = float(np.max(ranking.fused[rows])) / top if rows else 0.0
-        strength = self.dimensions.probabilities(reading.query if reading.english else reading.text)
+        text = reading.query if reading.english else reading.text
+        strength = self.dimensions.probabilities(text)
         best = max(strength.values(), default=0.0) or 1.0
         dimension = {q.id: strength.get(q.dimension, 0.0) / best for q in self.bank.questions}
-        return Evidence(sit, txt, source, dimension, self.weights.priors, self.centrality)  # shared, never mutated
+        first = self.questions.probabilities(text)
+        top: dict[str, float] = {}
+        for q in self.bank.questions:
+            top[q.dimension] = max(top.get(q.dimension, 0.0), first.get(q.id, 0.0))
+        learned = {q.id: first.get(q.id, 0.0) / (top[q.dimension] or 1.0) for q in self.bank.questions}
+        return Evidence(sit, txt, source, dimension, self.weights.priors, self.centrality, learned)  # shared, never mutated
 
     def rank(self, reading: Reading, retrieval: Retrieval) -> list[tuple[float, Question]]:
         return self.ranked(self.evidence(reading, retrieval), self.weights)
@@ -127,13 +141,17 @@ class QuestionSelector:
         return sorted(((ev.score(q.id, weights), q) for q in self.bank.questions), key=lambda sq: (-sq[0], sq[1].id))
 
     def select(self, reading: Reading, retrieval: Retrieval, signs: list[WarningSignSpec] = ()) -> list[Question]:
-        return self.pick(self.rank(reading, retrieval), signs, self.weights)
+        evidence = self.evidence(reading, retrieval)
+        return self.pick(self.ranked(evidence, self.weights), signs, self.weights, evidence.learned)
 
     def pick(self, ranked: list[tuple[float, Question]], signs: list[WarningSignSpec],
-             weights: SelectionWeights) -> list[Question]:
+             weights: SelectionWeights, learned: dict[str, float] | None = None) -> list[Question]:
         """Sign questions first (two for the leading sign, one for another), then one question per dimension,
-        a second only for a strongly matched dimension."""
+        a second only for a strongly matched dimension. The ranking decides which dimension has its turn; the
+        dimension's question is then the one whose score plus the learned first-question evidence is highest."""
         score = {q.id: s for s, q in ranked}
+        learned = learned or {}
+        within = {qid: s + weights.learned * learned.get(qid, 0.0) for qid, s in score.items()}
         picked: list[Question] = []
         for i, sign in enumerate(signs):  # the questions that address the warning signs come first
             options = [q for q in (self.bank.question(qid) for qid in sign.questions) if q is not None and q not in picked]
@@ -150,7 +168,8 @@ class QuestionSelector:
                     continue
                 if round_cap == 2 and in_dim == 1 and s < weights.second * best:
                     continue  # a second question only for a strongly matched dimension, in this round
-                picked.append(q)
+                options = [o for _, o in ranked if o.dimension == q.dimension and o not in picked]
+                picked.append(min(options, key=lambda o: (-within[o.id], o.id)))
         return picked[: self.n]
 
 

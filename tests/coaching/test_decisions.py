@@ -146,3 +146,30 @@ def test_a_labelled_training_initiative_teaches_the_detector_its_sign() -> None:
     without = SignDetector(signs, bank, SignThreshold()).probabilities(probe)[target]
     with_examples = SignDetector(signs, bank, SignThreshold(), examples=examples).probabilities(probe)[target]
     assert with_examples > without + 0.2
+
+
+def test_the_question_model_learns_which_question_of_a_dimension_comes_first() -> None:
+    from assistant.coaching.classifiers import QuestionModel
+
+    texts = ["Vi flyttar e-posten till molnet", "Ärendena ska lagras i en molntjänst", "Lönesystemet hamnar i molnet",
+             "Lärarna behöver utbildning i plattformen", "Handläggarna ska lära sig det nya systemet",
+             "Personalen får kurser innan starten", "Vi inför e-arkiv"]
+    labels = [{"d": "moln"}] * 3 + [{"d": "kunskap"}] * 3 + [{"e": "ensam"}]
+    model = QuestionModel(texts, labels, {"d": ["moln", "kunskap"], "e": ["ensam"]})
+    cloud = model.probabilities("Kommunen vill lagra elevdata i molnet")
+    course = model.probabilities("Vem ger personalen utbildning?")
+    assert cloud["moln"] > cloud["kunskap"] and course["kunskap"] > course["moln"]
+    assert cloud["moln"] + cloud["kunskap"] == pytest.approx(1.0) and cloud["ensam"] == 1.0
+
+
+def test_every_labelled_first_question_belongs_to_its_dimension() -> None:
+    import json
+
+    bank = _bank()
+    rows = [json.loads(line) for line in (PROJECT_ROOT / "assistant" / "data" / "training" / "dimensions.jsonl")
+            .read_text(encoding="utf-8").splitlines() if line.strip()]
+    labelled = [r for r in rows if "questions" in r]
+    assert len(labelled) == len(rows)
+    for r in labelled:
+        assert set(r["questions"]) == set(r["dimensions"]), r["text"]
+        assert all(bank.question(q).dimension == d for d, q in r["questions"].items()), r["text"]
