@@ -15,35 +15,37 @@ from assistant.settings import PROJECT_ROOT
 from evals.gold import load_gold
 from evals.runner import LOWER_IS_BETTER, run_cases, summarize_run
 
-# split → metric → (floor, measured with the offline pipeline and the bundled corpus, 2026-11-27,
-# after the corpus fixes against the re-read fact sheet and the selection's centrality feature).
+# split → metric → (floor, measured with the offline pipeline and the bundled corpus, 2026-11-28,
+# after the warning-sign detector and the learned first question per dimension were trained on the labelled
+# training initiatives; the floors themselves are those set on 2026-11-27, after the corpus fixes against the
+# re-read fact sheet and the selection's centrality feature).
 # Test shown.hit_at_5 fell from 0.787 to 0.735 with that selection change (the questions asked now cite other
 # documents than the expected ones more often), while test dimension recall rose 0.761 → 0.833 and paraphrase
 # consistency 0.750 → 0.821; its floor was lowered with that trade-off, not to hide it.
 # For lower-is-better metrics (LOWER_IS_BETTER) the first number is a ceiling.
 FLOORS = {
     "dev": {
-        "retrieval.hit_at_5": (0.84, 0.883),
-        "shown.hit_at_5": (0.82, 0.859),
-        "coverage.dimension_recall": (0.80, 0.844),
+        "retrieval.hit_at_5": (0.84, 0.887),
+        "shown.hit_at_5": (0.82, 0.841),
+        "coverage.dimension_recall": (0.80, 0.847),
         "coverage.key_point_recall": (0.47, 0.517),
         "signs.named_and_asked": (0.85, 0.944),
         "citations.valid": (1.0, 1.000),  # every [n] is a passage retrieval returned, always
         # Measured with the support check the LLM verifier uses (assistant/coaching/support.py): stricter than
         # the evaluation's own check before (0.884), which took a paraphrased "why" as supported; see README.
-        "citations.supported": (0.50, 0.541),
+        "citations.supported": (0.50, 0.556),
         "refusal.false_refusal_rate": (0.03, 0.007),
-        "refusal.false_answer_rate": (0.04, 0.013),
+        "refusal.false_answer_rate": (0.04, 0.019),
         "intent.accuracy": (0.79, 0.827),
     },
     "test": {
         "retrieval.hit_at_5": (0.88, 0.926),
-        "shown.hit_at_5": (0.69, 0.735),
-        "coverage.dimension_recall": (0.78, 0.833),
-        "coverage.key_point_recall": (0.44, 0.482),
+        "shown.hit_at_5": (0.69, 0.772),
+        "coverage.dimension_recall": (0.78, 0.843),
+        "coverage.key_point_recall": (0.44, 0.496),
         "signs.named_and_asked": (0.58, 0.667),
         "citations.valid": (1.0, 1.000),
-        "citations.supported": (0.48, 0.521),  # 0.862 with the earlier, looser check
+        "citations.supported": (0.48, 0.531),  # 0.862 with the earlier, looser check
         "refusal.false_refusal_rate": (0.08, 0.047),
         "refusal.false_answer_rate": (0.04, 0.010),
         "intent.accuracy": (0.76, 0.801),
