@@ -138,13 +138,15 @@ class DimensionModel:
 
 class QuestionModel:
     """P(question | its dimension, the initiative): within each dimension, which of its questions an advisor asks
-    first about this initiative. One multinomial logistic regression per dimension, trained on the training
-    initiatives labelled with the question chosen for each of their dimensions, plus the bank's own situations and
-    question texts. A dimension with a single question gives it 1.0."""
+    first about this initiative. One complement naive Bayes model per dimension (over the same n-gram features;
+    it trains in about a second, where a logistic regression over these 81 classes took half a minute at every
+    start with the same dev figures), trained on the training initiatives labelled with the question chosen for
+    each of their dimensions, plus the bank's own situations and question texts. A dimension with a single
+    question gives it 1.0."""
 
     def __init__(self, texts: Sequence[str], labels: Sequence[dict[str, str]], questions: dict[str, list[str]],
-                 c: float = 4.0) -> None:
-        from sklearn.linear_model import LogisticRegression
+                 alpha: float = 0.3) -> None:
+        from sklearn.naive_bayes import ComplementNB
 
         self._features = features().fit([prepare(t) for t in texts])
         x = self._features.transform([prepare(t) for t in texts])
@@ -156,8 +158,7 @@ class QuestionModel:
             if len(seen) < 2:
                 self._single[dim] = next(iter(seen), ids[0])
                 continue
-            self._models[dim] = LogisticRegression(C=c, max_iter=2000, class_weight="balanced").fit(
-                x[rows], [labels[i][dim] for i in rows])
+            self._models[dim] = ComplementNB(alpha=alpha).fit(x[rows], [labels[i][dim] for i in rows])
 
     @classmethod
     def for_bank(cls, bank) -> QuestionModel:  # noqa: ANN001 - a QuestionBank

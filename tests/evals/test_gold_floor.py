@@ -27,25 +27,25 @@ FLOORS = {
     "dev": {
         "retrieval.hit_at_5": (0.84, 0.887),
         "shown.hit_at_5": (0.82, 0.841),
-        "coverage.dimension_recall": (0.80, 0.847),
-        "coverage.key_point_recall": (0.47, 0.517),
+        "coverage.dimension_recall": (0.80, 0.854),
+        "coverage.key_point_recall": (0.47, 0.514),
         "signs.named_and_asked": (0.85, 0.944),
         "citations.valid": (1.0, 1.000),  # every [n] is a passage retrieval returned, always
         # Measured with the support check the LLM verifier uses (assistant/coaching/support.py): stricter than
         # the evaluation's own check before (0.884), which took a paraphrased "why" as supported; see README.
-        "citations.supported": (0.50, 0.556),
+        "citations.supported": (0.50, 0.568),
         "refusal.false_refusal_rate": (0.03, 0.007),
         "refusal.false_answer_rate": (0.04, 0.019),
         "intent.accuracy": (0.79, 0.827),
     },
     "test": {
         "retrieval.hit_at_5": (0.88, 0.926),
-        "shown.hit_at_5": (0.69, 0.772),
-        "coverage.dimension_recall": (0.78, 0.843),
-        "coverage.key_point_recall": (0.44, 0.496),
+        "shown.hit_at_5": (0.69, 0.765),
+        "coverage.dimension_recall": (0.78, 0.830),
+        "coverage.key_point_recall": (0.44, 0.489),
         "signs.named_and_asked": (0.58, 0.667),
         "citations.valid": (1.0, 1.000),
-        "citations.supported": (0.48, 0.531),  # 0.862 with the earlier, looser check
+        "citations.supported": (0.48, 0.549),  # 0.862 with the earlier, looser check
         "refusal.false_refusal_rate": (0.08, 0.047),
         "refusal.false_answer_rate": (0.04, 0.010),
         "intent.accuracy": (0.76, 0.801),
