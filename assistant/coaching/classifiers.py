@@ -140,7 +140,7 @@ class QuestionModel:
     """P(question | its dimension, the initiative): within each dimension, which of its questions an advisor asks
     first about this initiative. One complement naive Bayes model per dimension (over the same n-gram features;
     it trains in about a second, where a logistic regression over these 81 classes took half a minute at every
-    start with the same dev figures), trained on the training initiatives labelled with the question chosen for
+    start, with comparable dev figures side by side), trained on the training initiatives labelled with the question chosen for
     each of their dimensions, plus the bank's own situations and question texts. A dimension with a single
     question gives it 1.0."""
 
