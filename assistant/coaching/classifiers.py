@@ -113,23 +113,13 @@ class InstructionModel:
 class DimensionModel:
     """P(the initiative touches each dimension), each dimension on its own."""
 
-    def __init__(self, texts: Sequence[str], labels: Sequence[set[str]], dimensions: Sequence[str], c: float = 4.0) -> None:
+    def __init__(self, texts: Sequence[str], labels: Sequence[set[str]], dimensions: Sequence[str], c: float = 4.0,
+                 encoded: Encoded | None = None) -> None:
         from sklearn.linear_model import LogisticRegression
 
-        self._features = features().fit([prepare(t) for t in texts])
-        x = self._features.transform([prepare(t) for t in texts])
+        self._features, x = encoded or encode(texts)
         self._models = {d: LogisticRegression(C=c, max_iter=2000, class_weight="balanced").fit(x, [d in y for y in labels])
                         for d in dimensions}
-
-    @classmethod
-    def for_bank(cls, bank) -> DimensionModel:  # noqa: ANN001 - a QuestionBank
-        rows = _read_jsonl(path("training/dimensions.jsonl"))
-        texts = [r["text"] for r in rows]
-        labels = [set(r["dimensions"]) for r in rows]
-        for q in bank.questions:
-            texts += [*q.situations, q.text]
-            labels += [{q.dimension}] * (len(q.situations) + 1)
-        return cls(texts, labels, [d.id for d in bank.dimensions])
 
     def probabilities(self, text: str) -> dict[str, float]:
         x = self._features.transform([prepare(text)])
@@ -145,11 +135,10 @@ class QuestionModel:
     question gives it 1.0."""
 
     def __init__(self, texts: Sequence[str], labels: Sequence[dict[str, str]], questions: dict[str, list[str]],
-                 alpha: float = 0.3) -> None:
+                 alpha: float = 0.3, encoded: Encoded | None = None) -> None:
         from sklearn.naive_bayes import ComplementNB
 
-        self._features = features().fit([prepare(t) for t in texts])
-        x = self._features.transform([prepare(t) for t in texts])
+        self._features, x = encoded or encode(texts)
         self._single: dict[str, str] = {}
         self._models = {}
         for dim, ids in questions.items():
@@ -160,19 +149,6 @@ class QuestionModel:
                 continue
             self._models[dim] = ComplementNB(alpha=alpha).fit(x[rows], [labels[i][dim] for i in rows])
 
-    @classmethod
-    def for_bank(cls, bank) -> QuestionModel:  # noqa: ANN001 - a QuestionBank
-        rows = _read_jsonl(path("training/dimensions.jsonl"))
-        texts = [r["text"] for r in rows if isinstance(r.get("questions"), dict)]
-        labels = [dict(r["questions"]) for r in rows if isinstance(r.get("questions"), dict)]
-        for q in bank.questions:
-            texts += [*q.situations, q.text]
-            labels += [{q.dimension: q.id}] * (len(q.situations) + 1)
-        by_dim: dict[str, list[str]] = {}
-        for q in bank.questions:
-            by_dim.setdefault(q.dimension, []).append(q.id)
-        return cls(texts, labels, by_dim)
-
     def probabilities(self, text: str) -> dict[str, float]:
         """Question id → P(it is the one to ask | its dimension); sums to 1 within each dimension."""
         x = self._features.transform([prepare(text)])
@@ -180,6 +156,32 @@ class QuestionModel:
         for model in self._models.values():
             out.update(zip(model.classes_.tolist(), model.predict_proba(x)[0].tolist(), strict=True))
         return out
+
+
+Encoded = tuple  # (a fitted `features()` union, the sparse matrix of the texts it was fitted on)
+
+
+def encode(texts: Sequence[str]) -> Encoded:
+    union = features().fit([prepare(t) for t in texts])
+    return union, union.transform([prepare(t) for t in texts])
+
+
+def models_for_bank(bank) -> tuple[DimensionModel, QuestionModel]:  # noqa: ANN001 - a QuestionBank
+    """Both initiative models, from one read of training/dimensions.jsonl and one set of n-gram features: the
+    labelled training initiatives plus the bank's own situations and question texts."""
+    rows = _read_jsonl(path("training/dimensions.jsonl"))
+    texts = [r["text"] for r in rows]
+    dimensions = [set(r["dimensions"]) for r in rows]
+    first = [dict(r.get("questions") or {}) for r in rows]
+    by_dim: dict[str, list[str]] = {}
+    for q in bank.questions:
+        texts += [*q.situations, q.text]
+        dimensions += [{q.dimension}] * (len(q.situations) + 1)
+        first += [{q.dimension: q.id}] * (len(q.situations) + 1)
+        by_dim.setdefault(q.dimension, []).append(q.id)
+    encoded = encode(texts)
+    return (DimensionModel(texts, dimensions, [d.id for d in bank.dimensions], encoded=encoded),
+            QuestionModel(texts, first, by_dim, encoded=encoded))
 
 
 @lru_cache(maxsize=1)

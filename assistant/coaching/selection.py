@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.coaching.classifiers import DimensionModel, QuestionModel
+from assistant.coaching.classifiers import models_for_bank
 from assistant.coaching.questionbank import Question, QuestionBank
 from assistant.coaching.reading import Reading
 from assistant.coaching.retrieval import Retrieval, Retriever
@@ -109,8 +109,7 @@ class QuestionSelector:
         self.retriever = retriever
         self.weights = weights
         self.n = n
-        self.dimensions = DimensionModel.for_bank(bank)
-        self.questions = QuestionModel.for_bank(bank)
+        self.dimensions, self.questions = models_for_bank(bank)
         self.centrality = question_centrality(bank, texts)
 
     def evidence(self, reading: Reading, retrieval: Retrieval) -> Evidence:
@@ -127,11 +126,7 @@ class QuestionSelector:
         strength = self.dimensions.probabilities(text)
         best = max(strength.values(), default=0.0) or 1.0
         dimension = {q.id: strength.get(q.dimension, 0.0) / best for q in self.bank.questions}
-        first = self.questions.probabilities(text)
-        top: dict[str, float] = {}
-        for q in self.bank.questions:
-            top[q.dimension] = max(top.get(q.dimension, 0.0), first.get(q.id, 0.0))
-        learned = {q.id: first.get(q.id, 0.0) / (top[q.dimension] or 1.0) for q in self.bank.questions}
+        learned = relative_in_dimension(self.bank, self.questions.probabilities(text))
         return Evidence(sit, txt, source, dimension, self.weights.priors, self.centrality, learned)  # shared, never mutated
 
     def rank(self, reading: Reading, retrieval: Retrieval) -> list[tuple[float, Question]]:
@@ -191,10 +186,15 @@ def question_priors(bank: QuestionBank, situations: SituationMatcher, texts: Sit
             if d in count:
                 count[d] += 1
     mean = {q.id: total[q.id] / max(count.get(q.dimension, 0), 1) for q in bank.questions}
+    return {qid: round(v, 4) for qid, v in relative_in_dimension(bank, mean).items()}
+
+
+def relative_in_dimension(bank: QuestionBank, values: dict[str, float]) -> dict[str, float]:
+    """Each question's value divided by the highest value among the questions of its dimension (missing: 0)."""
     top: dict[str, float] = {}
     for q in bank.questions:
-        top[q.dimension] = max(top.get(q.dimension, 0.0), mean[q.id])
-    return {q.id: round(mean[q.id] / (top[q.dimension] or 1.0), 4) for q in bank.questions}
+        top[q.dimension] = max(top.get(q.dimension, 0.0), values.get(q.id, 0.0))
+    return {q.id: values.get(q.id, 0.0) / (top[q.dimension] or 1.0) for q in bank.questions}
 
 
 def question_centrality(bank: QuestionBank, texts: SituationMatcher) -> dict[str, float]:
