@@ -124,7 +124,7 @@ class Composer:
         cites = Citations()
         if retrieval.ranking is None:
             return self.decline(reading, retrieval)
-        scorer = Scorer(retrieval.ranking.snapshot, reading.query)
+        scorer = Scorer(retrieval.ranking.snapshot, retrieval.query)
         best = self._best_sentences(retrieval.passages[:3], scorer, limit=2)
         if not best:
             return self.decline(reading, retrieval)
@@ -140,7 +140,7 @@ class Composer:
         cites = Citations()
         retrieved = list(retrieval.chunk_ids)
         notes = [note for spec in signs if (note := self._sign(spec, reading, retrieval, cites, retrieved))]
-        scorer = Scorer(retrieval.ranking.snapshot, reading.query)
+        scorer = Scorer(retrieval.ranking.snapshot, retrieval.query)
         chosen = self._best_sentences(retrieval.passages, scorer, limit=4)
         if not chosen:
             return self.related(reading, retrieval)
@@ -162,7 +162,7 @@ class Composer:
         parts = [f"{n.text} " + "".join(f"[{c}]" for c in n.citations) for n in notes]
         body = ""
         if asks(reading) and not related and retrieval.ranking is not None:  # she also asked: answer that too
-            extract = self._best_sentences(retrieval.passages, Scorer(retrieval.ranking.snapshot, reading.query), limit=2)
+            extract = self._best_sentences(retrieval.passages, Scorer(retrieval.ranking.snapshot, retrieval.query), limit=2)
             body = " ".join(f"{s} [{cites.cite(p.chunk, s)}]" for p, s in extract)
             if body:
                 parts.append(f"Det här säger vägledningen: {body}")
@@ -198,7 +198,7 @@ class Composer:
             retrieved = list(retrieval.chunk_ids)
             why = self._cite_question(question, focus, retrieval, cites, retrieved)
             lines += ["", f"Varför den är viktig: {why.why}" + "".join(f" [{c}]" for c in why.citations)]
-            scorer = Scorer(retrieval.ranking.snapshot, focus.query) if retrieval.ranking else None
+            scorer = Scorer(retrieval.ranking.snapshot, retrieval.query) if retrieval.ranking else None
             passages = [p for p in retrieval.passages if any(p.chunk.document_id == s.document for s in question.sources)]
             extra = self._best_sentences(passages or retrieval.passages[:2], scorer, limit=3,
                                          skip={c.quote for c in cites.items}) if scorer else []

@@ -44,7 +44,7 @@ class Passage:
 
 @dataclass(frozen=True)
 class Retrieval:
-    query: str
+    query: str  # what was searched: the message's query with the corpus's spelling of its words
     passages: list[Passage] = field(default_factory=list)  # best first, at most k, diverse across documents
     evidence: dict[str, float] = field(default_factory=dict)
     ranking: Ranking | None = None
@@ -64,9 +64,10 @@ class Retriever:
     def retrieve(self, reading: Reading) -> Retrieval:
         if not reading.tokens:
             return Retrieval(reading.query, evidence=empty_evidence(reading))
-        ranking = self.index.rank(reading.query)
+        query = self.index.lexical.corrected(reading.query)  # typos and missing å/ä/ö, against the corpus's words
+        ranking = self.index.rank(query)
         snapshot = ranking.snapshot
-        terms = snapshot.query_terms(reading.query)
+        terms = snapshot.query_terms(query)
         idf = {t: v[0] for t, v in terms.items()}
         total = sum(idf.values()) or 1.0
         candidates = self.index.hits(ranking, ranking.top(CANDIDATES))
@@ -85,7 +86,7 @@ class Retriever:
             if len(chosen) == self.settings.retrieval_k:
                 break
         evidence = self._evidence(reading, ranking, terms, judged)
-        return Retrieval(reading.query, chosen, evidence, ranking, idf)
+        return Retrieval(query, chosen, evidence, ranking, idf)
 
     # -- evidence --------------------------------------------------------------
     def _evidence(self, reading: Reading, ranking: Ranking, terms: dict, judged: list[Passage]) -> dict[str, float]:

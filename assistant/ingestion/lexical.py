@@ -15,6 +15,7 @@ happens, and a query never mutates anything.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -25,7 +26,7 @@ from bm25s.scoring import _select_idf_scorer, _select_tfc_scorer
 
 from assistant.ingestion.analysis import CHANNELS, Analyzer
 from assistant.ingestion.decompound import Decompounder
-from assistant.text import content_tokens
+from assistant.text import content_tokens, stem
 
 METHOD = "lucene"  # Lucene's idf, log(1 + (N - df + 0.5) / (df + 0.5)), is never negative
 COVERAGE_CHANNEL = "fold"  # stems and compound parts without å/ä/ö: what coverage counts, however it was typed
@@ -57,10 +58,12 @@ class Channel:
 class LexicalIndex:
     """BM25 over the four Swedish channels of `assistant.ingestion.analysis`."""
 
-    def __init__(self, ids: list[str], channels: dict[str, Channel], analyzer: Analyzer) -> None:
+    def __init__(self, ids: list[str], channels: dict[str, Channel], analyzer: Analyzer,
+                 spelling: Spelling | None = None) -> None:
         self.ids = ids
         self.channels = channels
         self.analyzer = analyzer
+        self.spelling = spelling or Spelling((), np.zeros(0, dtype=np.int64))
         self._rows = {cid: i for i, cid in enumerate(ids)}
 
     def __len__(self) -> int:
@@ -101,9 +104,44 @@ class LexicalIndex:
         channels = {}
         for name in CHANNELS:
             channels[name] = _channel(counts, by_type, analyzer, name, k1, b)
-        return cls(ids, channels, analyzer)
+        spelling = Spelling.build(by_type, np.asarray(counts.sum(axis=0)).ravel(), analyzer, channels["fold"].vocab)
+        return cls(ids, channels, analyzer, spelling)
 
     # -- querying --------------------------------------------------------
+    def corrections(self, tokens: Sequence[str]) -> dict[str, str]:
+        """Query words the corpus does not know as typed → the corpus's own spelling of them.
+
+        A word of four letters or more typed without å/ä/ö gets the corpus form it folds to (nyttoagare → nyttoägare), so
+        every channel, the dense one too, sees the word as the guidance writes it. A longer word that is
+        neither in the corpus nor in the Swedish dictionary, and one edit (a letter missing, extra,
+        wrong or two swapped) from a corpus word, gets that word: the most frequent one when several are.
+        A real Swedish word the guidance never uses is left as it is.
+        """
+        stem_vocab, fold_vocab = self.channels["stem"].vocab, self.channels["fold"].vocab
+        lexicon = self.decompounder.lexicon
+        out: dict[str, str] = {}
+        for token in dict.fromkeys(tokens):
+            if len(token) < MIN_RESTORED or not token.isalpha() or self.analyzer.terms(token)["stem"][0] in stem_vocab:
+                continue
+            key = self.analyzer.terms(token)["fold"][0]
+            if key in fold_vocab:
+                surface = self.spelling.surface(fold_vocab[key])
+            elif len(key) >= MIN_CORRECTED and token not in lexicon.words and stem(token) not in lexicon.word_stems:
+                found = [(f, e) for e in _edits(key) if e in fold_vocab and (f := self.spelling.frequency(fold_vocab[e]))]
+                surface = self.spelling.surface(fold_vocab[max(found)[1]]) if found else None
+            else:
+                surface = None
+            if surface and surface != token:
+                out[token] = surface
+        return out
+
+    def corrected(self, query: str) -> str:
+        """The query with `corrections` applied to its words, everything else as typed."""
+        fixes = self.corrections(content_tokens(query))
+        if not fixes:
+            return query
+        return WORD_RE.sub(lambda m: fixes.get(m.group(0).lower(), m.group(0)), query)
+
     def channel_scores(self, tokens: Sequence[str]) -> dict[str, np.ndarray]:
         """Channel → BM25 score of every passage (row order of `ids`) for the query's content tokens."""
         terms = self.analyzer.analyze(tokens)
@@ -138,6 +176,47 @@ class LexicalIndex:
             rows = channel.column(tid) if tid is not None else np.zeros(0, dtype=np.int32)
             out[term] = (float(_select_idf_scorer(METHOD)(df, n)), rows)
         return out
+
+
+@dataclass(frozen=True)
+class Spelling:
+    """For each whole-word term of the fold channel, the corpus word it most often comes from, and how often."""
+
+    words: tuple[str | None, ...]  # by fold term id; None for terms that are only compound parts
+    counts: np.ndarray
+
+    @classmethod
+    def build(cls, by_type: list[str], type_counts: np.ndarray, analyzer: Analyzer, vocab: dict[str, int]) -> Spelling:
+        words: list[str | None] = [None] * len(vocab)
+        counts = np.zeros(len(vocab), dtype=np.int64)
+        for token, count in zip(by_type, type_counts.tolist(), strict=True):
+            if not token.isalpha():
+                continue
+            term = vocab[analyzer.terms(token)["fold"][0]]
+            if count > counts[term]:
+                words[term], counts[term] = token, int(count)
+        return cls(tuple(words), counts)
+
+    def surface(self, term_id: int) -> str | None:
+        return self.words[term_id] if term_id < len(self.words) else None
+
+    def frequency(self, term_id: int) -> int:
+        return int(self.counts[term_id]) if term_id < len(self.counts) and self.words[term_id] else 0
+
+
+MIN_RESTORED = 4  # "ar" could be "är" or "år": too short to restore from the corpus alone
+MIN_CORRECTED = 6  # shorter words are too often one edit from an unrelated corpus word
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+WORD_RE = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def _edits(word: str) -> set[str]:
+    """Every string one deletion, transposition, substitution or insertion (of a folded letter) from the word."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return ({a + b[1:] for a, b in splits if b}
+            | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+            | {a + c + b[1:] for a, b in splits if b for c in LETTERS}
+            | {a + c + b for a, b in splits for c in LETTERS}) - {word}
 
 
 def top_rows(scores: np.ndarray, k: int) -> list[int]:

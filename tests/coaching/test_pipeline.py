@@ -78,6 +78,12 @@ def test_a_word_typed_without_swedish_letters_is_understood(pipeline: Pipeline) 
     assert not answer.refused and "förvaltningsskuld" in answer.body.lower()
 
 
+def test_a_typo_is_read_as_the_word_the_guidance_uses(pipeline: Pipeline) -> None:
+    typed, right = pipeline.ask("vad ar forvaltnigsskuld"), pipeline.ask("vad är förvaltningsskuld")
+    assert not typed.refused and "förvaltningsskuld" in typed.body.lower()
+    assert typed.citations[0].document_id == right.citations[0].document_id
+
+
 def test_a_plan_that_is_not_digitalisation_is_declined_with_what_the_assistant_can_do(pipeline: Pipeline) -> None:
     answer = pipeline.ask(MESSAGES[6])
     assert answer.refused and answer.coverage == "none" and not answer.questions

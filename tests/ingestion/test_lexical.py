@@ -67,6 +67,20 @@ def test_a_typo_is_found_by_character_grams(index: LexicalIndex) -> None:
     assert index.search("förvaltnignen", 5, channel="gram")[0][0] == "sammansatt"
 
 
+def test_a_query_gets_the_corpus_spelling_of_its_words(index: LexicalIndex) -> None:
+    fixes = index.corrections(content_tokens("forvaltningen ledningsgrupen nyttoagare"))
+    assert fixes == {"forvaltningen": "förvaltningen", "ledningsgrupen": "ledningsgruppen", "nyttoagare": "nyttoägare"}
+    assert index.corrected("Vem i Ledningsgrupen blir nyttoagare?") == "Vem i ledningsgruppen blir nyttoägare?"
+
+
+def test_known_words_real_words_and_short_words_are_left_as_typed(index: LexicalIndex) -> None:
+    assert index.corrections(content_tokens("verksamhetssystem ledningsgrupperna")) == {}  # known as typed, or by stem
+    assert index.corrections(["kvartil"]) == {}  # a dictionary word, though one letter from "kvartal"
+    assert index.corrections(["nar"]) == {}  # too short to tell which corpus word it folds from
+    assert index.corrections(["kvantdatorer"]) == {}  # no corpus word within one edit
+    assert index.corrected("ingenting att rätta") == "ingenting att rätta"
+
+
 def test_coverage_terms_carry_idf_and_rows(index: LexicalIndex) -> None:
     terms = index.query_terms("Vem äger verksamhetssystemen?")
     assert index.row("sammansatt") in terms[stem("system")][1]
