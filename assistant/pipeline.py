@@ -83,7 +83,7 @@ class Pipeline:
         from assistant.coaching.composition import Composer
         from assistant.coaching.questionbank import QuestionBank
         from assistant.coaching.reading import Reader
-        from assistant.coaching.retrieval import Retriever
+        from assistant.coaching.retrieval import RetrievalWeights, Retriever
         from assistant.coaching.scope import ScopeModel
         from assistant.coaching.selection import QuestionSelector, SelectionWeights
         from assistant.coaching.signs import SignDetector, SignThreshold, load_signs
@@ -99,7 +99,7 @@ class Pipeline:
 
         texts = matcher({**{q.id: [q.text, q.why] for q in bank.questions},
                          **{f"dimension:{d.id}": [d.description] for d in bank.dimensions if d.description}})
-        retriever = Retriever(self.index, self.settings)
+        retriever = Retriever(self.index, self.settings, RetrievalWeights.load())
         selector = QuestionSelector(bank, matcher({q.id: list(q.situations) for q in bank.questions}), texts,
                                     retriever, SelectionWeights.load(), self.settings.coaching_questions)
         signs = SignDetector.bundled(load_signs(self.settings.warning_signs), bank, SignThreshold.load())

@@ -8,6 +8,14 @@ vocabulary knows at all, how many of its words are real Swedish words the
 guidance never uses, the best dense similarity …): the scope model decides from
 them whether the guidance covers the message.
 
+A question's channels are weighted for the guidance (`RetrievalWeights`, fit on
+the dev split's questions, section questions among them, by `python -m evals.fit
+retrieval`), not with the settings' weights, which were fit on SweFAQ's FAQ
+answers. An initiative keeps the settings' weights: weights fit on the dev
+initiatives did better on them but not on held-out ones. The fit holds only for
+the embedding model it was made with; with another model, or with channel
+weights set by hand, the settings' weights apply.
+
 Every passage an answer cites is recorded as retrieved only when retrieval
 returned it for this message: the top passages, or, for a question or warning
 sign of the answer, the passage of its source section (`in_section`) that best
@@ -16,12 +24,15 @@ supports what the answer says with it.
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from assistant.coaching.reading import Reading
+from assistant.data import path
 from assistant.ingestion.fusion import Ranking
 from assistant.ingestion.index import Index
 from assistant.settings import Settings
@@ -29,6 +40,37 @@ from assistant.text import fold, stem
 from assistant.types import Chunk, Hit
 
 CANDIDATES = 50
+MODEL_FILE = "retrieval.json"
+
+
+@dataclass(frozen=True)
+class RetrievalWeights:
+    """Each channel's weight in the fusion for a question to the guidance, and the embedding model they were fit with."""
+
+    weights: dict[str, float] = field(default_factory=dict)
+    embedding_model: str = ""
+    fit: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, file: Path | None = None) -> RetrievalWeights:
+        """The fit weights, or none (the settings' weights apply) when the file is missing."""
+        file = file or path(MODEL_FILE)
+        if not file.exists():
+            return cls()
+        raw = json.loads(file.read_text(encoding="utf-8"))
+        return cls({k: float(v) for k, v in raw["weights"].items()}, str(raw.get("embedding_model", "")), raw.get("fit", {}))
+
+    def save(self, file: Path | None = None) -> None:
+        (file or path(MODEL_FILE)).write_text(json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+    def for_settings(self, settings: Settings) -> dict[str, float] | None:
+        """These weights when they hold for the settings: same embedding model, and no weights set by hand."""
+        defaults = Settings.model_fields
+        by_hand = (settings.channel_weights != defaults["channel_weights"].default_factory()
+                   or settings.dense_weight != defaults["dense_weight"].default)
+        if not self.weights or by_hand or settings.embedding_model != self.embedding_model:
+            return None
+        return dict(self.weights)
 
 
 @dataclass(frozen=True)
@@ -56,16 +98,17 @@ class Retrieval:
 
 
 class Retriever:
-    def __init__(self, index: Index, settings: Settings) -> None:
+    def __init__(self, index: Index, settings: Settings, weights: RetrievalWeights | None = None) -> None:
         self.index = index
         self.settings = settings
+        self.weights = (weights or RetrievalWeights()).for_settings(settings)  # None: the settings' weights
         self._sections: tuple[object, dict[tuple[str, str], list[int]]] | None = None
 
     def retrieve(self, reading: Reading) -> Retrieval:
         if not reading.tokens:
             return Retrieval(reading.query, evidence=empty_evidence(reading))
         query = self.index.lexical.corrected(reading.query)  # typos and missing å/ä/ö, against the corpus's words
-        ranking = self.index.rank(query)
+        ranking = self.index.rank(query, weights=self.weights if reading.kind != "initiative" else None)
         snapshot = ranking.snapshot
         terms = snapshot.query_terms(query)
         idf = {t: v[0] for t, v in terms.items()}

@@ -8,12 +8,13 @@ import pytest
 import yaml
 
 from assistant.coaching.questionbank import QuestionBank
+from assistant.coaching.retrieval import RetrievalWeights
 from assistant.coaching.scope import FEATURES, ScopeModel
 from assistant.coaching.selection import SelectionWeights
 from assistant.coaching.signs import SignThreshold, load_signs
 from assistant.errors import ConfigurationError
 from assistant.ingestion.loaders import load_file
-from assistant.settings import PROJECT_ROOT
+from assistant.settings import PROJECT_ROOT, Settings
 
 SIGNS = PROJECT_ROOT / "corpus" / "varningssignaler.yaml"
 
@@ -43,6 +44,17 @@ def test_the_shipped_fits_were_made_on_the_dev_split() -> None:
     assert scope.fit["split"] == "dev" and 0 < scope.related <= scope.covered < 1
     assert SignThreshold.load().fit["split"] == "dev"
     assert SelectionWeights.load().fit["split"] == "dev"
+    assert RetrievalWeights.load().fit["split"] == "dev"
+
+
+def test_retrieval_weights_fit_for_the_guidance_hold_only_for_their_embedding_model_and_untouched_settings() -> None:
+    fitted = RetrievalWeights({"gram": 1.0, "stem": 0.5, "dense": 0.25}, Settings().embedding_model)
+    assert fitted.for_settings(Settings()) == {"gram": 1.0, "stem": 0.5, "dense": 0.25}
+    assert fitted.for_settings(Settings(embedding_model="KBLab/sentence-bert-swedish-cased")) is None
+    assert fitted.for_settings(Settings(channel_weights={"gram": 1.0})) is None  # set by hand: the settings decide
+    assert fitted.for_settings(Settings(dense_weight=2.0)) is None
+    assert RetrievalWeights().for_settings(Settings()) is None  # not fit: the settings' weights
+    assert RetrievalWeights.load(PROJECT_ROOT / "saknas.json") == RetrievalWeights()
 
 
 def test_warning_signs_point_at_real_questions_and_sections() -> None:
