@@ -18,7 +18,8 @@ from evals.runner import LOWER_IS_BETTER, run_cases, summarize_run
 # split → metric → (floor, measured with the offline pipeline and the bundled corpus, 2026-11-28,
 # after the warning-sign detector and the learned first question per dimension were trained on the labelled
 # training initiatives (235 more of them written for the warning signs), the words of a query get the
-# corpus's spelling before retrieval, and a question's channel weights are fit on dev; the floors themselves
+# corpus's spelling before retrieval, a question's channel weights are fit on dev, and the message-kind model
+# learns from 496 more questions; the floors themselves
 # are those set on 2026-11-27, after the corpus fixes against the re-read fact sheet and the selection's
 # centrality feature).
 # Test shown.hit_at_5 fell from 0.787 to 0.735 with that selection change (the questions asked now cite other
@@ -27,30 +28,30 @@ from evals.runner import LOWER_IS_BETTER, run_cases, summarize_run
 # For lower-is-better metrics (LOWER_IS_BETTER) the first number is a ceiling.
 FLOORS = {
     "dev": {
-        "retrieval.hit_at_5": (0.84, 0.901),
-        "shown.hit_at_5": (0.82, 0.859),
-        "coverage.dimension_recall": (0.80, 0.893),
-        "coverage.key_point_recall": (0.47, 0.531),
+        "retrieval.hit_at_5": (0.84, 0.908),
+        "shown.hit_at_5": (0.82, 0.869),
+        "coverage.dimension_recall": (0.80, 0.879),
+        "coverage.key_point_recall": (0.47, 0.535),
         "signs.named_and_asked": (0.85, 0.889),
         "citations.valid": (1.0, 1.000),  # every [n] is a passage retrieval returned, always
         # Measured with the support check the LLM verifier uses (assistant/coaching/support.py): stricter than
         # the evaluation's own check before (0.884), which took a paraphrased "why" as supported; see README.
-        "citations.supported": (0.50, 0.577),
+        "citations.supported": (0.50, 0.597),
         "refusal.false_refusal_rate": (0.03, 0.003),
         "refusal.false_answer_rate": (0.04, 0.019),
-        "intent.accuracy": (0.79, 0.829),
+        "intent.accuracy": (0.79, 0.866),
     },
     "test": {
         "retrieval.hit_at_5": (0.88, 0.926),
-        "shown.hit_at_5": (0.69, 0.801),
-        "coverage.dimension_recall": (0.78, 0.858),
-        "coverage.key_point_recall": (0.44, 0.517),
+        "shown.hit_at_5": (0.69, 0.824),
+        "coverage.dimension_recall": (0.78, 0.833),
+        "coverage.key_point_recall": (0.44, 0.526),
         "signs.named_and_asked": (0.58, 0.667),
         "citations.valid": (1.0, 1.000),
-        "citations.supported": (0.48, 0.547),  # 0.862 with the earlier, looser check
-        "refusal.false_refusal_rate": (0.08, 0.040),
+        "citations.supported": (0.48, 0.570),  # 0.862 with the earlier, looser check
+        "refusal.false_refusal_rate": (0.08, 0.027),
         "refusal.false_answer_rate": (0.04, 0.010),
-        "intent.accuracy": (0.76, 0.801),
+        "intent.accuracy": (0.76, 0.789),
     },
 }
 
