@@ -100,11 +100,10 @@ def fit_retrieval(pipeline) -> str:  # noqa: ANN001
     settings_hits, _ = per_case({**pipeline.settings.channel_weights, "dense": pipeline.settings.dense_weight})
     rng = np.random.default_rng(20261128)
     folds = rng.permutation(len(prepared)) % FOLDS
-    held_out = [(hits[int(np.argmax(value[:, folds != f].mean(axis=1))), folds == f].mean(), settings_hits[folds == f].mean())
-                for f in range(FOLDS)]
+    held_out = [hits[int(np.argmax(value[:, folds != f].mean(axis=1))), folds == f].mean() for f in range(FOLDS)]
     weights = {k: v for k, v in grid[best].items() if v}
     figures = {"date": date.today().isoformat(), "split": "dev", "questions": len(prepared),
-               "hit_at_5": float(hits[best].mean()), "cv_hit_at_5": float(np.mean([h for h, _ in held_out])),
+               "hit_at_5": float(hits[best].mean()), "cv_hit_at_5": float(np.mean(held_out)),
                "settings_hit_at_5": float(settings_hits.mean())}
     RetrievalWeights(weights, pipeline.settings.embedding_model, figures).save()
     return (f"hämtning för frågor: vikter {weights}; rätt dokument bland de fem första {figures['hit_at_5']:.3f} på "

@@ -111,11 +111,11 @@ class LexicalIndex:
     def corrections(self, tokens: Sequence[str]) -> dict[str, str]:
         """Query words the corpus does not know as typed → the corpus's own spelling of them.
 
-        A word of four letters or more typed without å/ä/ö gets the corpus form it folds to (nyttoagare → nyttoägare), so
-        every channel, the dense one too, sees the word as the guidance writes it. A longer word that is
-        neither in the corpus nor in the Swedish dictionary, and one edit (a letter missing, extra,
-        wrong or two swapped) from a corpus word, gets that word: the most frequent one when several are.
-        A real Swedish word the guidance never uses is left as it is.
+        A word of four letters or more typed without å/ä/ö gets the corpus form it folds to
+        (nyttoagare → nyttoägare), so every channel, the dense one too, sees the word as the guidance
+        writes it. A longer word that is neither in the corpus nor in the Swedish dictionary, and one
+        edit (a letter missing, extra, wrong or two swapped) from a corpus word, gets that word: the most
+        frequent one when several are. A real Swedish word the guidance never uses is left as it is.
         """
         stem_vocab, fold_vocab = self.channels["stem"].vocab, self.channels["fold"].vocab
         lexicon = self.decompounder.lexicon
