@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answer import Answer, CoachingQuestion, Turn
-from evals import metrics
+from evals import metrics, ranking
 from evals.gold import GoldCase, load_gold
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -79,17 +79,10 @@ def fit_retrieval(pipeline) -> str:  # noqa: ANN001
     def per_case(weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
         hits, ranks = np.zeros(len(prepared)), np.zeros(len(prepared))
         for i, (expected, raw) in enumerate(prepared):
-            fused = fuse(raw, weights, len(lexical))
-            documents: list[str] = []
-            for row in np.argsort(-fused, kind="stable")[:200]:
-                document = metrics.document_of(lexical.ids[row])
-                if document in documents:
-                    continue
-                documents.append(document)
-                if document in expected:
-                    hits[i], ranks[i] = float(len(documents) <= 5), 1 / len(documents)
-                if document in expected or len(documents) == 10:
-                    break
+            rows = np.argsort(-fuse(raw, weights, len(lexical)), kind="stable")[:200]
+            documents = ranking.dedupe(metrics.document_of(lexical.ids[row]) for row in rows)
+            relevance = dict.fromkeys(expected, 1.0)
+            hits[i], ranks[i] = ranking.hit_at_k(documents, relevance, 5), ranking.mrr_at_k(documents, relevance, 10)
         return hits, ranks
 
     grid = [dict(zip(RETRIEVAL_GRID, combo, strict=True)) for combo in itertools.product(*RETRIEVAL_GRID.values())]

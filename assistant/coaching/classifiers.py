@@ -128,11 +128,11 @@ class DimensionModel:
 
 class QuestionModel:
     """P(question | its dimension, the initiative): within each dimension, which of its questions an advisor asks
-    first about this initiative. One complement naive Bayes model per dimension (over the same n-gram features;
-    it trains in about a second, where a logistic regression over these 81 classes took half a minute at every
-    start, with comparable dev figures side by side), trained on the training initiatives labelled with the question chosen for
-    each of their dimensions, plus the bank's own situations and question texts. A dimension with a single
-    question gives it 1.0."""
+    first about this initiative. One complement naive Bayes model per dimension, over the same n-gram features: it
+    trains in about a second, where a logistic regression over these 81 classes took half a minute at every
+    start, with comparable dev figures side by side. Trained on the training initiatives labelled with the
+    question chosen for each of their dimensions, plus the bank's own situations and question texts. A dimension
+    with a single question gives it 1.0."""
 
     def __init__(self, texts: Sequence[str], labels: Sequence[dict[str, str]], questions: dict[str, list[str]],
                  alpha: float = 0.3, encoded: Encoded | None = None) -> None:

@@ -139,7 +139,7 @@ class Retriever:
         lexicon = snapshot.decompounder.lexicon
         words = [t for t in reading.tokens if t.isalpha() and len(t) > 2]
         fold_vocab = snapshot.channels["fold"].vocab
-        dictionary_unknown = [t for t in words if _in_dictionary(lexicon, t) and stem(fold(t)) not in fold_vocab]
+        dictionary_unknown = [t for t in words if lexicon.knows(t) and stem(fold(t)) not in fold_vocab]
         grams = snapshot.analyzer.analyze(reading.tokens)["gram"]
         gram_vocab = snapshot.channels["gram"].vocab
         raw = ranking.raw
@@ -205,10 +205,6 @@ def empty_evidence(reading: Reading) -> dict[str, float]:
     zero = dict.fromkeys(("coverage_top", "coverage_best", "known_terms", "known_grams", "unknown_words",
                           "dense_best", "gram_best", "part_best"), 0.0)
     return {**zero, **_shared_evidence(reading)}
-
-
-def _in_dictionary(lexicon, token: str) -> bool:  # noqa: ANN001 - a decompound.Lexicon
-    return token in lexicon.words or stem(token) in lexicon.word_stems
 
 
 def _contains(rows: np.ndarray, row: int) -> bool:

@@ -75,6 +75,10 @@ class Lexicon:
         word_stems = {s for s in stem_many(sorted(words)) if len(s) >= MIN_PLAIN_PART}
         return cls(frozenset(words), frozenset(begin), frozenset(stem_many(sorted(end))), frozenset(word_stems))
 
+    def knows(self, word: str) -> bool:
+        """The word, or a word with its stem, is in the dictionary."""
+        return word in self.words or stem(word) in self.word_stems
+
     def head(self, part: str) -> bool:
         return (len(part) >= MIN_PART and part in self.begin) or (len(part) >= MIN_PLAIN_PART and part in self.words)
 

@@ -26,7 +26,7 @@ from bm25s.scoring import _select_idf_scorer, _select_tfc_scorer
 
 from assistant.ingestion.analysis import CHANNELS, Analyzer
 from assistant.ingestion.decompound import Decompounder
-from assistant.text import content_tokens, stem
+from assistant.text import content_tokens
 
 METHOD = "lucene"  # Lucene's idf, log(1 + (N - df + 0.5) / (df + 0.5)), is never negative
 COVERAGE_CHANNEL = "fold"  # stems and compound parts without å/ä/ö: what coverage counts, however it was typed
@@ -121,12 +121,15 @@ class LexicalIndex:
         lexicon = self.decompounder.lexicon
         out: dict[str, str] = {}
         for token in dict.fromkeys(tokens):
-            if len(token) < MIN_RESTORED or not token.isalpha() or self.analyzer.terms(token)["stem"][0] in stem_vocab:
+            if len(token) < MIN_RESTORED or not token.isalpha():
                 continue
-            key = self.analyzer.terms(token)["fold"][0]
+            terms = self.analyzer.terms(token)
+            if terms["stem"][0] in stem_vocab:
+                continue
+            key = terms["fold"][0]
             if key in fold_vocab:
                 surface = self.spelling.surface(fold_vocab[key])
-            elif len(key) >= MIN_CORRECTED and token not in lexicon.words and stem(token) not in lexicon.word_stems:
+            elif len(key) >= MIN_CORRECTED and not lexicon.knows(token):
                 found = [(f, e) for e in _edits(key) if e in fold_vocab and (f := self.spelling.frequency(fold_vocab[e]))]
                 surface = self.spelling.surface(fold_vocab[max(found)[1]]) if found else None
             else:
