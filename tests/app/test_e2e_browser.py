@@ -43,13 +43,40 @@ def _sign_in(browser, url: str, name: str):  # noqa: ANN001, ANN202
     return page
 
 
+def _copy_until_status(page, attempts: int = 3) -> None:  # noqa: ANN001 - Playwright objects
+    """Click the copy button when the app is idle and wait for its status. Closing the source dialog reruns the
+    script, which can replace the button's frame after it was found (a CI run on a busy machine lost the click
+    that way), so the frame is looked up again on each attempt."""
+    status = re.compile(r"^(Svaret är kopierat\.|Det gick inte att kopiera)")
+    for attempt in range(attempts):
+        _wait_idle(page)
+        for _ in range(60):  # the frame may be between its old and new document for a moment
+            copy = next((f for f in page.frames if not f.is_detached() and f.locator("#copy").count()), None)
+            if copy is not None:
+                break
+            page.wait_for_timeout(500)
+        assert copy is not None, "no copy button"
+        copy.get_by_role("button", name="Kopiera svaret som text").click()
+        try:
+            copy.get_by_text(status).wait_for(timeout=20_000)
+            return
+        except PlaywrightTimeoutError:
+            if attempt == attempts - 1:
+                raise
+
+
+def _wait_idle(page) -> None:  # noqa: ANN001 - Playwright objects
+    """Wait until Streamlit is not running the script: no spinner, no stale elements."""
+    page.wait_for_function(
+        """() => !document.querySelector('[data-testid="stSpinner"], [data-stale="true"]')
+              && !document.querySelector('[data-testid="stStatusWidgetRunningIcon"]')""", timeout=120_000)
+
+
 def _open_until(page, button, shown, attempts: int = 3) -> None:  # noqa: ANN001 - Playwright objects
     """Click when the app is idle; a click that lands while Streamlit is still rerunning can be dropped (seen once
     in a full run on a busy machine), so click again if what it opens has not appeared."""
     for attempt in range(attempts):
-        page.wait_for_function(  # Streamlit is not running the script: no spinner, no stale elements
-            """() => !document.querySelector('[data-testid="stSpinner"], [data-stale="true"]')
-                  && !document.querySelector('[data-testid="stStatusWidgetRunningIcon"]')""", timeout=120_000)
+        _wait_idle(page)
         button.click()
         try:
             shown.wait_for(timeout=20_000)
@@ -110,11 +137,9 @@ def test_strateg_uploads_then_chef_sees_citation_and_cannot_open_bibliotek(serve
     dialog.wait_for(state="hidden")
     # Each answer has a copy button; it copies the answer as plain text with its numbers and sources.
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
-    copy = next(f for f in page.frames if f.locator("#copy").count())
-    copy.get_by_role("button", name="Kopiera svaret som text").click()
     # Headless Chromium does not always let a page use the clipboard, so the test asks only for the Swedish
     # status the button gives either way; the copied text itself is plain_text(), tested without a browser.
-    copy.get_by_text(re.compile(r"^(Svaret är kopierat\.|Det gick inte att kopiera)")).wait_for()
+    _copy_until_status(page)
     page.context.close()
 
     # A chef who types the Bibliotek address is refused.
