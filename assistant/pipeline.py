@@ -215,8 +215,14 @@ class Pipeline:
                 reading, retrieval, scope = with_context, again, scope_again
         if scope == "unrelated":
             return c.composer.decline(reading, retrieval), None
+        # A question the kind model also finds initiative-like gets the full set of questions, not two: the
+        # boundary between "we plan X, how …?" and a plain question is where the kind model errs most.
+        full = reading.kind == "question" and reading.probabilities.get("initiative", 0.0) >= c.selector.weights.full_from
         if scope == "related" and reading.kind != "initiative":
-            return c.composer.related(reading, retrieval), None
+            if not full:
+                return c.composer.related(reading, retrieval), None
+            signs = [] if is_short(reading) else c.signs.detect(reading.query if reading.english else reading.text)
+            return c.composer.related(reading, retrieval, c.selector.select(reading, retrieval, signs), signs), None
         if reading.kind == "initiative":
             signs = c.signs.detect(reading.query if reading.english else reading.text)
             picked = c.selector.select(reading, retrieval, signs)
@@ -227,7 +233,9 @@ class Pipeline:
             return answer, (reading, retrieval)
         # A question that describes a situation may show a warning sign too; a short question says too little.
         signs = [] if is_short(reading) else c.signs.detect(reading.query if reading.english else reading.text)
-        related = c.selector.select(reading, retrieval, signs)[:RELATED_QUESTIONS + len(signs)]
+        related = c.selector.select(reading, retrieval, signs)
+        if not full:
+            related = related[:RELATED_QUESTIONS + len(signs)]
         return c.composer.question(reading, retrieval, related, signs), None
 
 

@@ -266,13 +266,50 @@ def fit_selection(pipeline) -> str:  # noqa: ANN001
     best = int(np.argmax(scores))
     w = grid[best][0]
     held_out = _selection_cross_validated([parts for _, parts in grid], [case for case, *_ in prepared])
-    replace(w, fit={"date": date.today().isoformat(), "split": "dev", "cases": len(prepared), "score": scores[best],
-                    "cv_score": held_out}).save()
+    full_from, found = _full_selection_threshold(pipeline)
+    replace(w, full_from=full_from,
+            fit={"date": date.today().isoformat(), "split": "dev", "cases": len(prepared), "score": scores[best],
+                 "cv_score": held_out, "full_from": found}).save()
     return (f"frågeval: situationer {w.situations}, text {w.text}, källa {w.source}, dimension {w.dimension}, "
             f"andra fråga vid {w.second}, förhandsvikt {w.prior}, centralitet {w.central}, inlärd fråga {w.learned}; "
             f"dev-poäng {scores[best]:.3f} (0,7 × medel av dimensioner, nyckelpunkter och förväntad fråga + 0,3 × andel "
             f"omformuleringar med minst fyra av samma frågor); korsvaliderat {held_out:.3f} (vikterna valda på 4/5 av "
-            f"beskrivningarna, mätta på 1/5: skillnaden är hur mycket valet smickrar dev-poängen)")
+            f"beskrivningarna, mätta på 1/5: skillnaden är hur mycket valet smickrar dev-poängen); alla frågor även "
+            f"till en fråga med initiativsannolikhet minst {full_from:.2f} (av dev-meddelanden som läses som frågor får "
+            f"{found['initiatives']:.0%} av initiativen och {found['questions']:.0%} av frågorna alla frågor)")
+
+
+FULL_FROM_GRID = tuple(round(0.05 * k, 2) for k in range(1, 11))  # 0.05 … 0.50
+
+
+def _full_selection_threshold(pipeline) -> tuple[float, dict]:  # noqa: ANN001
+    """The initiative probability from which a message read as a question also gets the full set of questions.
+    Among dev messages the kind model reads as questions, the threshold that best tells the described
+    initiatives from the questions (largest share of initiatives minus share of questions reaching it; a tie
+    goes to the higher threshold, which changes fewer answers)."""
+    reader = pipeline.coaching.reader
+    p_init, is_initiative = [], []
+    for case in dev_cases():
+        if case.kind not in ("initiative", "question") or case.expect_refusal or case.history:
+            continue
+        reading = reader.read(case.message)
+        if reading.kind == "question":
+            p_init.append(reading.probabilities.get("initiative", 0.0))
+            is_initiative.append(case.kind == "initiative")
+    return separating_threshold(np.array(p_init), np.array(is_initiative, dtype=bool), FULL_FROM_GRID)
+
+
+def separating_threshold(p: np.ndarray, y: np.ndarray, grid: Sequence[float]) -> tuple[float, dict]:
+    """The grid value t that maximises share(p >= t | y) - share(p >= t | not y), the higher one on a tie; 1.1
+    (never) when no t separates at all or one class is missing."""
+    best, found, best_j = 1.1, {"initiatives": 0.0, "questions": 0.0}, 0.0
+    if not y.any() or y.all():
+        return best, found
+    for t in sorted(grid, reverse=True):
+        tpr, fpr = float((p[y] >= t).mean()), float((p[~y] >= t).mean())
+        if tpr - fpr > best_j + 1e-9:
+            best, best_j, found = t, tpr - fpr, {"initiatives": round(tpr, 3), "questions": round(fpr, 3)}
+    return best, found
 
 
 CONSISTENCY_WEIGHT = 0.3  # how much agreement between a description and its rewordings counts in the fit

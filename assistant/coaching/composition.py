@@ -119,8 +119,10 @@ class Composer:
                                             retrieved=retrieval.chunk_ids if retrieval else []))
 
     # -- from the guidance -----------------------------------------------------
-    def related(self, reading: Reading, retrieval: Retrieval) -> Answer:
-        """Not covered, but close: the closest passage, plainly labelled as such."""
+    def related(self, reading: Reading, retrieval: Retrieval, questions: list[Question] = (),
+                signs: list[WarningSignSpec] = ()) -> Answer:
+        """Not covered, but close: the closest passage, plainly labelled as such; with `questions` (a question that
+        may describe the chef's own plan) the questions to take along, and any warning sign, instead of the help."""
         cites = Citations()
         if retrieval.ranking is None:
             return self.decline(reading, retrieval)
@@ -128,10 +130,15 @@ class Composer:
         best = self._best_sentences(retrieval.passages[:3], scorer, limit=2)
         if not best:
             return self.decline(reading, retrieval)
+        retrieved = list(retrieval.chunk_ids)
+        notes = [note for spec in signs if (note := self._sign(spec, reading, retrieval, cites, retrieved))]
         body = " ".join(f"{s} [{cites.cite(p.chunk, s)}]" for p, s in best)
-        text = f"{RELATED} {body}\n\n{HELP}"
-        return self._finish(reading, Answer(text=text, citations=cites.items, kind=reading.kind, coverage="related",
-                                            retrieved=retrieval.chunk_ids, body=body))
+        asked = [self._cite_question(q, reading, retrieval, cites, retrieved) for q in questions]
+        parts = [f"{n.text} " + "".join(f"[{c}]" for c in n.citations) for n in notes] + [f"{RELATED} {body}"]
+        parts.append("Frågor att ta med till ledningsgruppen:\n" + _numbered(asked) if asked else HELP)
+        return self._finish(reading, Answer(text="\n\n".join(parts), questions=asked, citations=cites.items,
+                                            signs=notes, kind=reading.kind, coverage="related", retrieved=retrieved,
+                                            body=body))
 
     def question(self, reading: Reading, retrieval: Retrieval, related: list[Question],
                  signs: list[WarningSignSpec] = ()) -> Answer:

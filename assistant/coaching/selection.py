@@ -67,6 +67,9 @@ class SelectionWeights:
     learned: float = 0.0
     priors: dict = field(default_factory=dict)  # question id → its fit to its dimension's training initiatives (0–1)
     fit: dict = field(default_factory=dict)
+    # A message read as a question also gets the full set of questions when the kind model gives "initiative" at
+    # least this probability: the chef may be describing her own plan in a question's words. Above 1: never.
+    full_from: float = 1.1
 
     @classmethod
     def load(cls, file: Path | None = None) -> SelectionWeights:

@@ -73,6 +73,38 @@ def test_a_question_gets_an_extract_and_questions_to_bring(pipeline: Pipeline) -
     assert answer.body in answer.text
 
 
+def test_a_question_the_kind_model_finds_initiative_like_gets_the_full_set(pipeline: Pipeline, monkeypatch) -> None:  # noqa: ANN001
+    from dataclasses import replace
+
+    selector = pipeline.coaching.selector
+    p_initiative = pipeline.coaching.reader.read(MESSAGES[2]).probabilities["initiative"]
+    monkeypatch.setattr(selector, "weights", replace(selector.weights, full_from=1.1))  # never
+    few = pipeline.ask(MESSAGES[2])
+    monkeypatch.setattr(selector, "weights", replace(selector.weights, full_from=p_initiative))  # just reached
+    full = pipeline.ask(MESSAGES[2])
+    assert few.kind == full.kind == "question" and few.body == full.body
+    assert len(few.questions) == 2 + len(few.signs) and len(full.questions) == selector.n
+    assert [q.id for q in full.questions][:len(few.questions)] == [q.id for q in few.questions]
+    check_citations(full, pipeline)
+    monkeypatch.setattr(selector, "weights", replace(selector.weights, full_from=p_initiative + 1e-6))  # just missed
+    assert [q.id for q in pipeline.ask(MESSAGES[2]).questions] == [q.id for q in few.questions]
+
+
+def test_closest_guidance_for_a_plan_asked_as_a_question_carries_its_questions(pipeline: Pipeline) -> None:
+    c = pipeline.coaching
+    reading = c.reader.read(MESSAGES[1])
+    retrieval = c.retriever.retrieve(reading)
+    plain = c.composer.related(reading, retrieval)
+    picked = c.selector.select(reading, retrieval)
+    with_questions = c.composer.related(reading, retrieval, picked)
+    assert plain.coverage == with_questions.coverage == "related" and plain.body == with_questions.body
+    assert not plain.questions and "Jag kan hjälpa till med tre saker" in plain.text
+    assert [q.id for q in with_questions.questions] == [q.id for q in picked]
+    assert "Frågor att ta med till ledningsgruppen:\n1. " in with_questions.text
+    assert "Jag kan hjälpa till med tre saker" not in with_questions.text
+    check_citations(with_questions, pipeline)
+
+
 def test_a_word_typed_without_swedish_letters_is_understood(pipeline: Pipeline) -> None:
     answer = pipeline.ask(MESSAGES[3])
     assert not answer.refused and "förvaltningsskuld" in answer.body.lower()

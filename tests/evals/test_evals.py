@@ -193,6 +193,20 @@ def test_the_selection_fit_reports_how_much_its_choice_flatters_dev() -> None:
     assert _selection_cross_validated(grid, cases) == pytest.approx(0.7 * 0.6)
 
 
+def test_the_full_set_threshold_is_the_one_that_best_tells_initiatives_from_questions() -> None:
+    import numpy as np
+
+    from evals.fit import separating_threshold
+
+    grid = (0.1, 0.2, 0.3, 0.4)
+    p = np.array([0.45, 0.35, 0.25, 0.05, 0.32, 0.22, 0.12, 0.08, 0.06, 0.02])
+    y = np.array([True, True, True, True, False, False, False, False, False, False])
+    # 0.2: 3/4 initiatives, 2/6 questions (J 0.417); 0.3: 2/4, 1/6 (0.333); 0.1: 3/4, 3/6 (0.25); 0.4: 1/4, 0
+    assert separating_threshold(p, y, grid) == (0.2, {"initiatives": 0.75, "questions": 0.333})
+    assert separating_threshold(p, np.ones(10, dtype=bool), grid)[0] == 1.1  # nothing to tell apart
+    assert separating_threshold(np.full(10, 0.5), y, grid)[0] == 1.1  # no threshold separates: never
+
+
 def test_bootstrap_is_deterministic_and_brackets_the_mean() -> None:
     values = [0.0, 1.0, 1.0, 0.5, 0.25, 1.0, 0.0, 0.75]
     lo, hi = bootstrap_ci(values)
