@@ -263,7 +263,7 @@ def fit_selection(pipeline) -> str:  # noqa: ANN001
             continue  # what the description says must weigh at least as much as what holds for every description
         grid.append((weights, _selection_parts(c.selector, prepared, weights)))
     scores = [_selection_score(parts) for _, parts in grid]
-    best = int(np.argmax(scores))
+    best = _keep_incumbent(int(np.argmax(scores)), scores, [weights for weights, _ in grid])
     w = grid[best][0]
     held_out = _selection_cross_validated([parts for _, parts in grid], [case for case, *_ in prepared])
     full_from, found = _full_selection_threshold(pipeline)
@@ -310,6 +310,30 @@ def separating_threshold(p: np.ndarray, y: np.ndarray, grid: Sequence[float]) ->
         if tpr - fpr > best_j + 1e-9:
             best, best_j, found = t, tpr - fpr, {"initiatives": round(tpr, 3), "questions": round(fpr, 3)}
     return best, found
+
+
+INCUMBENT_MARGIN = 0.002  # a refit changes the committed weights only for a gain larger than this on dev
+
+
+def _keep_incumbent(best: int, scores: list[float], weights: list) -> int:  # noqa: ANN001
+    """The committed weighting stays when the best one beats it by no more than INCUMBENT_MARGIN: the fit score
+    moves by that much when a near-tie in retrieval swaps two passages, and weights that flip on such a swap
+    would only churn the answers."""
+    from assistant.coaching.selection import SelectionWeights
+
+    try:
+        current = SelectionWeights.load()
+    except Exception:  # noqa: BLE001 - no committed weights yet: nothing to keep
+        return best
+    key = _weight_key(current)
+    for i, w in enumerate(weights):
+        if _weight_key(w) == key and scores[best] - scores[i] <= INCUMBENT_MARGIN:
+            return i
+    return best
+
+
+def _weight_key(w) -> tuple:  # noqa: ANN001
+    return (w.situations, w.text, w.source, w.dimension, w.second, w.prior, w.central, w.learned)
 
 
 CONSISTENCY_WEIGHT = 0.3  # how much agreement between a description and its rewordings counts in the fit

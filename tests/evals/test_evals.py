@@ -193,6 +193,20 @@ def test_the_selection_fit_reports_how_much_its_choice_flatters_dev() -> None:
     assert _selection_cross_validated(grid, cases) == pytest.approx(0.7 * 0.6)
 
 
+def test_a_refit_keeps_the_committed_selection_weights_unless_another_wins_clearly() -> None:
+    from dataclasses import replace
+
+    from assistant.coaching.selection import SelectionWeights
+    from evals.fit import INCUMBENT_MARGIN, _keep_incumbent
+
+    current = SelectionWeights.load()
+    other = replace(current, situations=current.situations + 1.0)
+    grid = [other, current]
+    assert _keep_incumbent(0, [0.800, 0.800 - INCUMBENT_MARGIN / 2], grid) == 1  # a near-tie: keep
+    assert _keep_incumbent(0, [0.800, 0.800 - 2 * INCUMBENT_MARGIN], grid) == 0  # a clear gain: change
+    assert _keep_incumbent(0, [0.800, 0.790], [other, other]) == 0  # the committed weights are not in the grid
+
+
 def test_the_full_set_threshold_is_the_one_that_best_tells_initiatives_from_questions() -> None:
     import numpy as np
 
