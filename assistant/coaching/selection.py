@@ -144,7 +144,7 @@ class QuestionSelector:
 
     def pick(self, ranked: list[tuple[float, Question]], signs: list[WarningSignSpec],
              weights: SelectionWeights, learned: dict[str, float] | None = None) -> list[Question]:
-        """Sign questions first (two for the leading sign, one for another), then one question per dimension,
+        """Sign questions first (the leading sign's two best-scored, another sign's best), then one question per dimension,
         a second only for a strongly matched dimension. The ranking decides which dimension has its turn; the
         dimension's question is then the one whose score plus the learned first-question evidence is highest."""
         score = {q.id: s for s, q in ranked}
@@ -153,8 +153,10 @@ class QuestionSelector:
         picked: list[Question] = []
         for i, sign in enumerate(signs):  # the questions that address the warning signs come first
             options = [q for q in (self.bank.question(qid) for qid in sign.questions) if q is not None and q not in picked]
-            # A sign lists its most direct question first: that one is always asked, the rest by their score.
-            options[1:] = sorted(options[1:], key=lambda q: (-score[q.id], q.id))
+            # Of the questions a sign lists, those that fit the description best (a sign has two to four, each
+            # addressing one side of it; the list's order breaks a tie).
+            order = {q.id: n for n, q in enumerate(options)}
+            options.sort(key=lambda q: (-score[q.id], order[q.id]))
             picked += options[: SIGN_QUESTIONS[min(i, len(SIGN_QUESTIONS) - 1)]]
         best = ranked[0][0] if ranked else 0.0
         for round_cap in (1, 2, 3):

@@ -113,20 +113,25 @@ def test_a_question_that_fits_most_initiatives_of_its_dimension_gets_the_highest
     assert priors[other] == 1.0 and all(0.0 <= v <= 1.0 for v in priors.values())
 
 
-def test_a_signs_most_direct_question_is_asked_even_when_others_score_higher() -> None:
+def test_a_signs_best_fitting_questions_come_first_even_when_other_questions_score_higher() -> None:
     from assistant.coaching.selection import QuestionSelector
 
     bank = _bank()
     sign = next(s for s in load_signs(SIGNS) if len(s.questions) >= 3)
     selector = QuestionSelector.__new__(QuestionSelector)  # pick() needs only the bank and n
     selector.bank, selector.n = bank, 6
-    first = sign.questions[0]
-    # The sign's first question scores lowest of all; the others score highest.
-    ranked = sorted(((0.0 if q.id == first else (2.0 if q.id in sign.questions else 1.0), q) for q in bank.questions),
-                    key=lambda sq: (-sq[0], sq[1].id))
+    first, *rest = sign.questions
+    # The sign's listed first question scores lowest of all, its last the highest of its questions, and every
+    # question outside the sign scores higher still.
+    value = {qid: 0.5 + 0.1 * n for n, qid in enumerate(rest)} | {first: 0.0}
+    ranked = sorted(((value.get(q.id, 2.0), q) for q in bank.questions), key=lambda sq: (-sq[0], sq[1].id))
     picked = selector.pick(ranked, [sign], SelectionWeights())
-    assert picked[0].id == first and picked[1].id in sign.questions[1:] and len(picked) == 6
-    assert [q.id for q in selector.pick(ranked, [], SelectionWeights())][:1] != [first]
+    assert [q.id for q in picked[:2]] == [rest[-1], rest[-2]] and len(picked) == 6
+    assert first not in [q.id for q in picked[:2]]
+    # On a tie the sign's own order decides.
+    tied = sorted(((1.0 if q.id in sign.questions else 2.0, q) for q in bank.questions), key=lambda sq: (-sq[0], sq[1].id))
+    assert [q.id for q in selector.pick(tied, [sign], SelectionWeights())[:2]] == list(sign.questions[:2])
+    assert not {q.id for q in selector.pick(ranked, [], SelectionWeights())[:2]} & set(sign.questions)
 
 
 def test_every_training_initiative_is_labelled_with_real_signs() -> None:
