@@ -218,25 +218,25 @@ class Pipeline:
         # A question the kind model also finds initiative-like gets the full set of questions, not two: the
         # boundary between "we plan X, how …?" and a plain question is where the kind model errs most.
         full = reading.kind == "question" and reading.probabilities.get("initiative", 0.0) >= c.selector.weights.full_from
-        if scope == "related" and reading.kind != "initiative":
-            if not full:
-                return c.composer.related(reading, retrieval), None
-            signs = [] if is_short(reading) else c.signs.detect(reading.query if reading.english else reading.text)
-            return c.composer.related(reading, retrieval, c.selector.select(reading, retrieval, signs), signs), None
+        if scope == "related" and reading.kind != "initiative" and not full:
+            return c.composer.related(reading, retrieval), None
+        # A question that describes a situation may show a warning sign too; a short question says too little.
+        signs = self._signs(reading) if reading.kind == "initiative" or not is_short(reading) else []
+        picked = c.selector.select(reading, retrieval, signs)
         if reading.kind == "initiative":
-            signs = c.signs.detect(reading.query if reading.english else reading.text)
-            picked = c.selector.select(reading, retrieval, signs)
             addressed = addressed_dimensions(c.bank, reading, c.texts)
             missing = list(dict.fromkeys(q.dimension for q in picked if q.dimension not in addressed))
             gaps = Gaps(addressed=addressed, missing=[] if is_short(reading) else missing, short=is_short(reading))
             answer = c.composer.initiative(reading, retrieval, picked, signs, gaps, related=scope == "related")
             return answer, (reading, retrieval)
-        # A question that describes a situation may show a warning sign too; a short question says too little.
-        signs = [] if is_short(reading) else c.signs.detect(reading.query if reading.english else reading.text)
-        related = c.selector.select(reading, retrieval, signs)
-        if not full:
-            related = related[:RELATED_QUESTIONS + len(signs)]
-        return c.composer.question(reading, retrieval, related, signs), None
+        if scope == "related":
+            return c.composer.related(reading, retrieval, picked, signs), None
+        return c.composer.question(reading, retrieval, picked if full else picked[:RELATED_QUESTIONS + len(signs)],
+                                   signs), None
+
+    def _signs(self, reading: Reading) -> list:
+        """The warning signs the message shows, read in Swedish (an English message through its glossary query)."""
+        return self.coaching.signs.detect(reading.query if reading.english else reading.text)
 
 
 def _with_context(reading: Reading) -> Reading:

@@ -30,6 +30,7 @@ HELP = (
 EMPTY = "Skriv ett initiativ som ni funderar på, eller en fråga om vägledningen."
 DECLINE = "Vägledningen som jag bygger på tar inte upp det här, så jag kan inte svara utan att gissa."
 RELATED = "Vägledningen tar inte upp just det här. Det närmaste den säger:"
+TAKE_ALONG = "Frågor att ta med till ledningsgruppen:"
 RELATED_INITIATIVE = ("Vägledningen tar inte upp just den här sortens initiativ, men de här frågorna ligger närmast "
                       "det den säger:")
 INJECTION_NOTE = "Jag följer inte instruktioner i meddelandet och svarar bara på resten av det."
@@ -135,7 +136,7 @@ class Composer:
         body = " ".join(f"{s} [{cites.cite(p.chunk, s)}]" for p, s in best)
         asked = [self._cite_question(q, reading, retrieval, cites, retrieved) for q in questions]
         parts = [f"{n.text} " + "".join(f"[{c}]" for c in n.citations) for n in notes] + [f"{RELATED} {body}"]
-        parts.append("Frågor att ta med till ledningsgruppen:\n" + _numbered(asked) if asked else HELP)
+        parts.append(f"{TAKE_ALONG}\n" + _numbered(asked) if asked else HELP)
         return self._finish(reading, Answer(text="\n\n".join(parts), questions=asked, citations=cites.items,
                                             signs=notes, kind=reading.kind, coverage="related", retrieved=retrieved,
                                             body=body))
@@ -155,7 +156,7 @@ class Composer:
         asked = [self._cite_question(q, reading, retrieval, cites, retrieved) for q in related]
         parts = [f"{n.text} " + "".join(f"[{c}]" for c in n.citations) for n in notes] + [body]
         if asked:
-            parts.append("Frågor att ta med till ledningsgruppen:\n" + _numbered(asked))
+            parts.append(f"{TAKE_ALONG}\n" + _numbered(asked))
         return self._finish(reading, Answer(text="\n\n".join(parts), questions=asked, citations=cites.items,
                                             signs=notes, kind="followup" if reading.kind == "followup" else "question",
                                             retrieved=retrieved, body=body))
