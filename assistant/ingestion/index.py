@@ -33,7 +33,7 @@ from assistant.ingestion.parsing import check_chunk_count, load_limited, prechec
 from assistant.settings import Settings
 from assistant.text import content_tokens
 from assistant.types import Chunk, DocumentRecord, Hit, LoadedDocument
-from assistant.ingestion.vectorstore import VectorStore, chroma_client, reopened_client
+from assistant.ingestion.vectorstore import VectorStore, chroma_client, has_shared_system, reopened_client
 from assistant.ingestion.locking import write_lock_for
 from assistant.boundary import os_error_sv
 
@@ -129,7 +129,11 @@ class Index:
     def chroma(self):  # noqa: ANN201 - a chromadb client
         generation = self.ledger.version()[0]  # changes when another process (or connection) commits
         if self._client is None:
-            self._client = chroma_client(self.settings)
+            # Chroma shares one system per path within a process: a new Index would get the one an earlier Index
+            # opened, which has not seen what other processes wrote since (a check after a killed ingest then
+            # deleted only some of the orphan vectors it found). A new Index loads the store afresh.
+            shared = not self.settings.chroma_host and has_shared_system(self.settings)
+            self._client = reopened_client(self.settings) if shared else chroma_client(self.settings)
         elif generation != self._chroma_generation and not self.settings.chroma_host:
             # Another writer committed: its vectors are on disk but not in this process's in-memory index.
             self._client = reopened_client(self.settings)

@@ -202,6 +202,23 @@ def test_dense_search_finds_what_another_process_added(docs: Path, tmp_path: Pat
     assert hits and hits[0].chunk.document_id == "arkiv"
 
 
+def test_a_new_index_in_the_same_process_finds_what_another_process_added(docs: Path, tmp_path: Path, open_index) -> None:
+    """Chroma shares one system per path within a process: an Index opened after another process wrote must not
+    inherit the earlier Index's stale in-memory vector index (a check after a killed ingest then deleted only
+    some of the orphans it found)."""
+    first = open_index()
+    first.ingest([docs])
+    assert first.search("beställaren behovet", k=5, mode="dense")  # this process's vector index is loaded
+    extra = builders.write(tmp_path / "more" / "arkiv.md",
+                           "# Arkiv\n\n## Gallring\n\nArkivredovisningen beskriver hur handlingar bevaras och gallras.\n")
+    proc = _cli(first.settings, str(extra))
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err
+    second = open_index()
+    hits = second.search("arkivredovisningen bevaras gallras", k=3, mode="dense")
+    assert hits and hits[0].chunk.document_id == "arkiv"
+
+
 # -- rebuild aside ----------------------------------------------------------------------------------------------
 def test_an_interrupted_rebuild_leaves_the_previous_index(docs: Path, open_index) -> None:
     index = open_index()
