@@ -317,13 +317,15 @@ INCUMBENT_MARGIN = 0.002  # a refit changes the committed weights only for a gai
 
 def _keep_incumbent(best: int, scores: list[float], weights: list) -> int:  # noqa: ANN001
     """The committed weighting stays when the best one beats it by no more than INCUMBENT_MARGIN. Two refits of
-    the same code have scored the committed weights about 0.001 apart (passage-order near-ties), so a smaller
+    the same code have scored the committed weights about 0.001 apart (Chroma's approximate search returns a
+    slightly different tail in each process), so a smaller
     gain is noise, and weights that flip on it would only churn the answers."""
     from assistant.coaching.selection import SelectionWeights
+    from assistant.errors import ConfigurationError
 
     try:
         current = SelectionWeights.load()
-    except Exception:  # noqa: BLE001 - no committed weights yet: nothing to keep
+    except ConfigurationError:  # no committed weights yet: nothing to keep
         return best
     key = _weight_key(current)
     for i, w in enumerate(weights):

@@ -33,7 +33,7 @@ from assistant.ingestion.parsing import check_chunk_count, load_limited, prechec
 from assistant.settings import Settings
 from assistant.text import content_tokens
 from assistant.types import Chunk, DocumentRecord, Hit, LoadedDocument
-from assistant.ingestion.vectorstore import VectorStore, chroma_client, has_shared_system, reopened_client
+from assistant.ingestion.vectorstore import VectorStore, reopened_client
 from assistant.ingestion.locking import write_lock_for
 from assistant.boundary import os_error_sv
 
@@ -128,14 +128,11 @@ class Index:
     @property
     def chroma(self):  # noqa: ANN201 - a chromadb client
         generation = self.ledger.version()[0]  # changes when another process (or connection) commits
-        if self._client is None:
-            # Chroma shares one system per path within a process: a new Index would get the one an earlier Index
-            # opened, which has not seen what other processes wrote since (a check after a killed ingest then
-            # deleted only some of the orphan vectors it found). A new Index loads the store afresh.
-            shared = not self.settings.chroma_host and has_shared_system(self.settings)
-            self._client = reopened_client(self.settings) if shared else chroma_client(self.settings)
-        elif generation != self._chroma_generation and not self.settings.chroma_host:
-            # Another writer committed: its vectors are on disk but not in this process's in-memory index.
+        # Embedded Chroma keeps its vector index in memory and shares one system per path within a process. A new
+        # Index would get the one an earlier Index opened, and any Index would keep it after another writer
+        # committed; neither has seen what other processes wrote. So a new Index, and an Index after a commit
+        # elsewhere, loads the store afresh (reopened_client opens the first client the same way).
+        if self._client is None or (generation != self._chroma_generation and not self.settings.chroma_host):
             self._client = reopened_client(self.settings)
             self._store = None
         self._chroma_generation = generation

@@ -26,13 +26,6 @@ def chroma_client(settings: Settings) -> Any:
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
 
-def has_shared_system(settings: Settings) -> bool:
-    """Whether this process already holds an embedded Chroma system for the settings' path."""
-    from chromadb.api.shared_system_client import SharedSystemClient
-
-    return str(settings.chroma_dir) in SharedSystemClient._identifier_to_system
-
-
 def reopened_client(settings: Settings) -> Any:
     """A new embedded client that reads the store from disk again.
 
