@@ -274,9 +274,9 @@ def fit_selection(pipeline) -> str:  # noqa: ANN001
             f"andra fråga vid {w.second}, förhandsvikt {w.prior}, centralitet {w.central}, inlärd fråga {w.learned}; "
             f"dev-poäng {scores[best]:.3f} (0,7 × medel av dimensioner, nyckelpunkter och förväntad fråga + 0,3 × andel "
             f"omformuleringar med minst fyra av samma frågor); korsvaliderat {held_out:.3f} (vikterna valda på 4/5 av "
-            f"beskrivningarna, mätta på 1/5: skillnaden är hur mycket valet smickrar dev-poängen); alla frågor även "
-            f"till en fråga med initiativsannolikhet minst {full_from:.2f} (av dev-meddelanden som läses som frågor får "
-            f"{found['initiatives']:.0%} av initiativen och {found['questions']:.0%} av frågorna alla frågor)")
+            f"beskrivningarna, mätta på 1/5: skillnaden är hur mycket valet smickrar dev-poängen); en fråga får alla "
+            f"frågor när sannolikheten för initiativ är minst {full_from:.2f} (bland dev-meddelanden som läses som "
+            f"frågor gäller det {found['initiatives']:.0%} av initiativen och {found['questions']:.0%} av frågorna)")
 
 
 FULL_FROM_GRID = tuple(round(0.05 * k, 2) for k in range(1, 11))  # 0.05 … 0.50
